@@ -1,0 +1,18 @@
+//! `linker-tools`: reach the APIs a platform has but does not export.
+//!
+//! | module | purpose |
+//! |---|---|
+//! | [`sys`] | the raw syscall core: inline-asm `syscall0..6`, [`Errno`](sys::Errno) decoding, the generated [`Sysno`](sys::Sysno) and errno tables, one-line typed wrapper declarations ([`sys!`], [`sysnb!`]) with an observer hook |
+//!
+//! The crate builds only for Linux on x86_64; on any other target it fails with a
+//! `compile_error!` naming the supported platform.
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+compile_error!(
+    "linker-tools supports only Linux on x86_64 (target_os = \"linux\", target_arch = \"x86_64\"); \
+     its syscall core is x86_64 inline assembly and its syscall table is the x86_64 one"
+);
+
+pub mod sys;

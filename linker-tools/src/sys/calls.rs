@@ -1,0 +1,241 @@
+//! The wrappers declared with [`sys!`](crate::sys!) and [`sysnb!`](crate::sysnb!),
+//! and safe conveniences over them.
+//!
+//! Like Go's `syscall_linux.go`, each declaration is one line; blocking calls use
+//! `sys!`, calls that cannot block use `sysnb!`. Declarations that take raw pointers
+//! live in [`unchecked`], shaped exactly as the kernel takes them; the safe functions
+//! here take slices and owned types.
+
+use std::ffi::{CStr, c_void};
+use std::os::fd::{BorrowedFd, OwnedFd};
+
+use super::types::{
+    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
+    UtsName, Whence,
+};
+use super::Errno;
+
+/// `AT_FDCWD`: the current working directory, for the `dirfd` of `*at` calls.
+pub const CWD: BorrowedFd<'static> = {
+    // SAFETY: AT_FDCWD (-100) is not a descriptor the kernel closes or reuses; it is
+    // a sentinel every `*at` call accepts, and BorrowedFd only forbids -1.
+    unsafe { BorrowedFd::borrow_raw(-100) }
+};
+
+crate::sysnb! {
+    /// `getpid(2)`: the calling process's id. Cannot fail.
+    pub fn getpid() -> Pid = readonly getpid;
+    /// `getppid(2)`: the parent process's id. Cannot fail.
+    pub fn getppid() -> Pid = readonly getppid;
+    /// `gettid(2)`: the calling thread's id. Cannot fail.
+    pub fn gettid() -> Pid = readonly gettid;
+    /// `getuid(2)`: the real user id. Cannot fail.
+    pub fn getuid() -> u32 = readonly getuid;
+    /// `geteuid(2)`: the effective user id. Cannot fail.
+    pub fn geteuid() -> u32 = readonly geteuid;
+    /// `getgid(2)`: the real group id. Cannot fail.
+    pub fn getgid() -> u32 = readonly getgid;
+    /// `getegid(2)`: the effective group id. Cannot fail.
+    pub fn getegid() -> u32 = readonly getegid;
+    /// `kill(2)`: sends `sig` to a process (`pid > 0`), this process group (`0`),
+    /// every process it may signal (`-1`) or process group `-pid`.
+    ///
+    /// Errors: `EINVAL` (bad signal), `EPERM` (not allowed), `ESRCH` (no such process).
+    pub fn kill(pid: Pid, sig: Signal) -> Result<()> = kill;
+}
+
+crate::sys! {
+    /// `close(2)`: closes a descriptor, consuming it.
+    ///
+    /// The descriptor is released even when an error (`EINTR`, `EIO`) is reported:
+    /// never retry a failed `close` on Linux.
+    pub fn close(fd: OwnedFd) -> Result<()> = close;
+    /// `lseek(2)`: moves the file offset; returns the new offset from the start.
+    pub fn lseek(fd: BorrowedFd<'_>, offset: i64, whence: Whence) -> Result<u64> = lseek;
+}
+
+/// Kernel-shaped declarations whose pointer arguments the caller vouches for.
+///
+/// Each takes exactly the arguments the kernel takes; the safe functions in
+/// [`sys`](super) wrap the common ones.
+pub mod unchecked {
+    use super::*;
+
+    crate::sys! {
+        /// `read(2)`: reads up to `len` bytes into `buf`.
+        ///
+        /// # Safety
+        ///
+        /// `buf` must be valid for writes of `len` bytes, or the call fails with
+        /// `EFAULT` only if the kernel can tell (an unmapped page); writing over memory
+        /// Rust owns by another name is undefined behaviour.
+        pub unsafe fn read(fd: BorrowedFd<'_>, buf: *mut u8, len: usize) -> Result<usize> = read;
+        /// `write(2)`: writes up to `len` bytes from `buf`.
+        ///
+        /// # Safety
+        ///
+        /// `buf` must be valid for reads of `len` bytes.
+        pub unsafe fn write(fd: BorrowedFd<'_>, buf: *const u8, len: usize) -> Result<usize> = readonly write;
+        /// `pread64(2)`: reads at `offset` without moving the file offset.
+        ///
+        /// # Safety
+        ///
+        /// As for [`read`].
+        pub unsafe fn pread64(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, offset: i64) -> Result<usize> = pread64;
+        /// `pwrite64(2)`: writes at `offset` without moving the file offset.
+        ///
+        /// # Safety
+        ///
+        /// As for [`write`].
+        pub unsafe fn pwrite64(fd: BorrowedFd<'_>, buf: *const u8, len: usize, offset: i64) -> Result<usize> = readonly pwrite64;
+        /// `openat(2)`: opens `path` relative to `dirfd` and returns the new descriptor.
+        ///
+        /// # Safety
+        ///
+        /// `path` must point to a NUL-terminated string.
+        pub unsafe fn openat(dirfd: BorrowedFd<'_>, path: *const u8, flags: OFlags, mode: Mode) -> Result<OwnedFd> = openat;
+        /// `pipe2(2)`: writes the two new descriptors (read end, write end) to `fds`.
+        ///
+        /// # Safety
+        ///
+        /// `fds` must be valid for writes of two `i32`s; the caller owns the results.
+        pub unsafe fn pipe2(fds: *mut i32, flags: OFlags) -> Result<()> = pipe2;
+        /// `shmget(2)`: the id of the System V segment for `key` (kernel-shaped: see the
+        /// `shm` crate for the typed API).
+        ///
+        /// # Safety
+        ///
+        /// None beyond the kernel's own checks; `unsafe` only for uniformity with the
+        /// other SysV calls in this module.
+        pub unsafe fn shmget(key: i32, size: usize, flags: i32) -> Result<i32> = shmget;
+        /// `shmat(2)`: attaches segment `id` at `addr` (or anywhere, if null).
+        ///
+        /// # Safety
+        ///
+        /// With `SHM_REMAP` or a fixed `addr`, the mapping replaces whatever was there:
+        /// the range must not hold memory Rust still uses.
+        pub unsafe fn shmat(id: i32, addr: *const c_void, flags: i32) -> Result<*mut c_void> = shmat;
+        /// `shmdt(2)`: detaches the segment attached at `addr`.
+        ///
+        /// # Safety
+        ///
+        /// No reference into the attachment may be used afterwards.
+        pub unsafe fn shmdt(addr: *const c_void) -> Result<()> = shmdt;
+        /// `shmctl(2)`: control command `cmd` on segment `id` (or the system, for
+        /// `IPC_INFO`/`SHM_INFO`), reading or writing `buf`.
+        ///
+        /// # Safety
+        ///
+        /// `buf` must be null or valid for the structure `cmd` reads or writes
+        /// (`struct shmid64_ds`, `struct shminfo64`, `struct shm_info`).
+        pub unsafe fn shmctl(id: i32, cmd: i32, buf: *mut c_void) -> Result<i32> = shmctl;
+    }
+
+    crate::sysnb! {
+        /// `clock_gettime(2)` into `ts`.
+        ///
+        /// # Safety
+        ///
+        /// `ts` must be valid for writing one [`Timespec`].
+        pub unsafe fn clock_gettime(clock: ClockId, ts: *mut Timespec) -> Result<()> = clock_gettime;
+        /// `uname(2)` into `buf`.
+        ///
+        /// # Safety
+        ///
+        /// `buf` must be valid for writing one [`UtsName`].
+        pub unsafe fn uname(buf: *mut UtsName) -> Result<()> = uname;
+    }
+}
+
+crate::sys! {
+    /// `mmap(2)`: maps `len` bytes; returns the address of the mapping.
+    ///
+    /// # Safety
+    ///
+    /// With `MapFlags::FIXED`, the new mapping silently replaces whatever was mapped at
+    /// `addr`: that range must hold no memory Rust still uses.
+    pub unsafe fn mmap(addr: *mut c_void, len: usize, prot: ProtFlags, flags: MapFlags, fd: Option<BorrowedFd<'_>>, offset: u64) -> Result<*mut c_void> = mmap;
+    /// `munmap(2)`: unmaps `[addr, addr + len)`.
+    ///
+    /// # Safety
+    ///
+    /// No reference into the range may be used afterwards.
+    pub unsafe fn munmap(addr: *mut c_void, len: usize) -> Result<()> = munmap;
+    /// `mremap(2)`: grows, shrinks or moves a mapping; returns its new address.
+    ///
+    /// # Safety
+    ///
+    /// As for [`munmap`] for the old range when the mapping moves or shrinks, and as for
+    /// [`mmap`] with `FIXED` for `new_addr` with `MremapFlags::FIXED`.
+    pub unsafe fn mremap(old: *mut c_void, old_len: usize, new_len: usize, flags: MremapFlags, new_addr: *mut c_void) -> Result<*mut c_void> = mremap;
+    /// `futex(2)`: the six-argument fast-userspace-mutex call.
+    ///
+    /// Returns the number of woken waiters for wake operations, `0` after a wait.
+    ///
+    /// # Safety
+    ///
+    /// `uaddr` (and `uaddr2`, for requeue operations) must point to aligned `u32`s
+    /// (atomics) that stay valid for the call, `timeout` must be null or point to a
+    /// [`Timespec`]; for shared futexes (no `PRIVATE`), other processes may be woken.
+    pub unsafe fn futex(uaddr: *const u32, op: FutexOp, val: u32, timeout: *const Timespec, uaddr2: *const u32, val3: u32) -> Result<usize> = futex;
+}
+
+/// `read(2)` into a slice: returns how many bytes were read (`0` at end of file).
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: a `&mut [u8]` is valid for writes of its length.
+    unsafe { unchecked::read(fd, buf.as_mut_ptr(), buf.len()) }
+}
+
+/// `write(2)` from a slice: returns how many bytes were written.
+pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: a `&[u8]` is valid for reads of its length.
+    unsafe { unchecked::write(fd, buf.as_ptr(), buf.len()) }
+}
+
+/// `pread64(2)` into a slice, at `offset`.
+#[doc(alias = "pread64")]
+pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
+    // SAFETY: a `&mut [u8]` is valid for writes of its length.
+    unsafe { unchecked::pread64(fd, buf.as_mut_ptr(), buf.len(), offset) }
+}
+
+/// `pwrite64(2)` from a slice, at `offset`.
+#[doc(alias = "pwrite64")]
+pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errno> {
+    // SAFETY: a `&[u8]` is valid for reads of its length.
+    unsafe { unchecked::pwrite64(fd, buf.as_ptr(), buf.len(), offset) }
+}
+
+/// `openat(2)`: opens `path` relative to `dirfd` ([`CWD`] for the working directory).
+pub fn openat(dirfd: BorrowedFd<'_>, path: &CStr, flags: OFlags, mode: Mode) -> Result<OwnedFd, Errno> {
+    // SAFETY: a `&CStr` is NUL-terminated.
+    unsafe { unchecked::openat(dirfd, path.as_ptr().cast(), flags, mode) }
+}
+
+/// `pipe2(2)`: a new pipe as (read end, write end).
+pub fn pipe2(flags: OFlags) -> Result<(OwnedFd, OwnedFd), Errno> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [-1i32; 2];
+    // SAFETY: `fds` is valid for writes of two i32s.
+    unsafe { unchecked::pipe2(fds.as_mut_ptr(), flags)? };
+    // SAFETY: on success the kernel stored two new descriptors that nobody owns yet.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// `clock_gettime(2)`: the current time of `clock`.
+///
+/// Errors: `EINVAL` for a clock the kernel does not know.
+pub fn clock_gettime(clock: ClockId) -> Result<Timespec, Errno> {
+    let mut ts = Timespec::default();
+    // SAFETY: `ts` is a valid, writable Timespec.
+    unsafe { unchecked::clock_gettime(clock, &mut ts)? };
+    Ok(ts)
+}
+
+/// `uname(2)`: the kernel's name, release, version and machine.
+pub fn uname() -> Result<UtsName, Errno> {
+    let mut buf = UtsName::default();
+    // SAFETY: `buf` is a valid, writable UtsName.
+    unsafe { unchecked::uname(&mut buf)? };
+    Ok(buf)
+}

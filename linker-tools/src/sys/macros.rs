@@ -1,0 +1,216 @@
+//! `sys!` and `sysnb!`: one-line typed wrapper declarations (Go's `//sys` and `//sysnb`).
+
+/// Declares typed wrappers for **blocking** system calls (Go's `//sys` → `Syscall`).
+///
+/// Each line declares one function: its attributes and doc comment, visibility,
+/// optional `unsafe`, name, typed arguments, result type, and the [`Sysno`] it calls:
+///
+/// ```text
+/// [attrs] VIS [unsafe] fn NAME(ARG: TYPE, …) -> Result<T> = [readonly] SYSNO;
+/// [attrs] VIS [unsafe] fn NAME(ARG: TYPE, …) -> T         = [readonly] SYSNO;
+/// ```
+///
+/// - Every argument goes through [`SysArg`](crate::sys::SysArg) into its register, in
+///   order, so the arity (0–6) picks the right `syscallN`.
+/// - `-> Result<T>` decodes the kernel's error window into
+///   `Result<T, `[`Errno`](crate::sys::Errno)`>`; `T` comes from the successful value
+///   through [`SysRet`](crate::sys::SysRet). `-> T` (no `Result`) is for calls that
+///   cannot fail, like `getpid`: the raw value is converted as it is.
+/// - `readonly` marks a call that writes no user memory (see
+///   [`syscall0_readonly`](crate::sys::syscall0_readonly)).
+/// - Blocking wrappers run the installed [`Observer`](crate::sys::hook::Observer)'s
+///   hooks around the call ([`hook::observe`](crate::sys::hook::observe)); use
+///   [`sysnb!`](crate::sysnb!) for calls that must never touch the hook.
+///
+/// A wrapper declared without `unsafe` is a promise by its author that no argument
+/// values of the declared types can cause undefined behaviour (for example: integers,
+/// borrowed descriptors, `&mut` to a plain struct the kernel fills in). Declare the
+/// wrapper `unsafe` whenever an argument is a raw pointer or the call can affect memory
+/// or descriptors Rust owns, and document its `# Safety` contract.
+///
+/// [`Sysno`]: crate::sys::Sysno
+///
+/// # Example
+///
+/// ```
+/// use linker_tools::sys::{self, Errno};
+/// use std::os::fd::{AsFd, BorrowedFd};
+///
+/// linker_tools::sys! {
+///     /// `fsync(2)`: flushes a file to disk.
+///     pub fn fsync(fd: BorrowedFd<'_>) -> Result<()> = fsync;
+///     /// `pread64(2)` into raw memory.
+///     pub unsafe fn pread(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, off: i64) -> Result<usize> = pread64;
+/// }
+///
+/// let f = std::fs::File::open("/proc/self/status").unwrap();
+/// let mut buf = [0u8; 4];
+/// // SAFETY: `buf` is writable for `buf.len()` bytes.
+/// let n = unsafe { pread(f.as_fd(), buf.as_mut_ptr(), buf.len(), 0) }.unwrap();
+/// assert_eq!(&buf[..n], b"Name");
+/// assert_eq!(fsync(f.as_fd()), Err(Errno::EINVAL)); // procfs cannot be synced
+/// ```
+#[macro_export]
+macro_rules! sys {
+    ($($decls:tt)*) => { $crate::__sys_decls! { [observe] $($decls)* } };
+}
+
+/// Declares typed wrappers for **raw** system calls (Go's `//sysnb` → `RawSyscall`).
+///
+/// The same syntax as [`sys!`](crate::sys!); the wrappers never look at the observer
+/// hook, not even its atomic. Use it for calls that do not block and must stay
+/// invisible or as cheap as possible (`getpid`, `gettid`, `clock_gettime`).
+///
+/// ```
+/// linker_tools::sysnb! {
+///     /// `getuid(2)`.
+///     pub fn getuid() -> u32 = readonly getuid;
+/// }
+/// assert_eq!(getuid(), unsafe { libc_getuid() });
+/// # unsafe extern "C" { #[link_name = "getuid"] fn libc_getuid() -> u32; }
+/// ```
+#[macro_export]
+macro_rules! sysnb {
+    ($($decls:tt)*) => { $crate::__sys_decls! { [raw] $($decls)* } };
+}
+
+/// Splits declarations one at a time: attributes, visibility, `unsafe`, name, args.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_decls {
+    ([$flavor:ident]) => {};
+    (
+        [$flavor:ident]
+        $(#[$m:meta])* $vis:vis unsafe fn $name:ident ($($a:ident : $t:ty),* $(,)?) -> $($rest:tt)*
+    ) => {
+        $crate::__sys_ret! { [$flavor] [$(#[$m])*] [$vis] [unsafe] $name [$($a : $t),*] $($rest)* }
+    };
+    (
+        [$flavor:ident]
+        $(#[$m:meta])* $vis:vis fn $name:ident ($($a:ident : $t:ty),* $(,)?) -> $($rest:tt)*
+    ) => {
+        $crate::__sys_ret! { [$flavor] [$(#[$m])*] [$vis] [] $name [$($a : $t),*] $($rest)* }
+    };
+}
+
+/// Parses the result type and the syscall, emits the item, and recurses.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_ret {
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt Result<$ret:ty> = readonly $nr:ident ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args [fallible] $ret [readonly] $nr }
+        $crate::__sys_decls! { $fl $($rest)* }
+    };
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt Result<$ret:ty> = $nr:ident ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args [fallible] $ret [plain] $nr }
+        $crate::__sys_decls! { $fl $($rest)* }
+    };
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $ret:ty = readonly $nr:ident ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args [infallible] $ret [readonly] $nr }
+        $crate::__sys_decls! { $fl $($rest)* }
+    };
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $ret:ty = $nr:ident ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args [infallible] $ret [plain] $nr }
+        $crate::__sys_decls! { $fl $($rest)* }
+    };
+}
+
+/// Emits one wrapper function.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_item {
+    (
+        [$flavor:ident] [$(#[$m:meta])*] [$vis:vis] [$($u:tt)?] $name:ident [$($a:ident : $t:ty),*]
+        [fallible] $ret:ty [$mode:ident] $nr:ident
+    ) => {
+        $(#[$m])*
+        #[inline]
+        $vis $($u)? fn $name($($a : $t),*) -> ::core::result::Result<$ret, $crate::sys::Errno> {
+            $( let $a: usize = $crate::sys::SysArg::into_arg($a); )*
+            let result = $crate::__sys_flavor!([$flavor] [$mode] $crate::sys::Sysno::$nr; $($a),*);
+            // SAFETY: `raw` is the kernel's successful result for this call, whose
+            // documented result type the declaration names.
+            result.map(|raw| unsafe { <$ret as $crate::sys::SysRet>::from_ret(raw) })
+        }
+    };
+    (
+        [$flavor:ident] [$(#[$m:meta])*] [$vis:vis] [$($u:tt)?] $name:ident [$($a:ident : $t:ty),*]
+        [infallible] $ret:ty [$mode:ident] $nr:ident
+    ) => {
+        $(#[$m])*
+        #[inline]
+        $vis $($u)? fn $name($($a : $t),*) -> $ret {
+            $( let $a: usize = $crate::sys::SysArg::into_arg($a); )*
+            let raw = match $crate::__sys_flavor!([$flavor] [$mode] $crate::sys::Sysno::$nr; $($a),*) {
+                ::core::result::Result::Ok(v) => v,
+                // The call is declared infallible: hand back the register as it was.
+                ::core::result::Result::Err(e) => (e.raw() as isize).wrapping_neg() as usize,
+            };
+            // SAFETY: `raw` is what the kernel returned for this call, which the
+            // declaration states cannot fail and returns this type.
+            unsafe { <$ret as $crate::sys::SysRet>::from_ret(raw) }
+        }
+    };
+}
+
+/// Blocking calls go through the observer hook; raw calls do not.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_flavor {
+    ([observe] [$mode:ident] $nr:expr; $($a:ident),*) => {
+        $crate::sys::hook::observe($nr, &[$($a),*], || $crate::__sys_call!([$mode] $nr; $($a),*))
+    };
+    ([raw] [$mode:ident] $nr:expr; $($a:ident),*) => {
+        $crate::__sys_call!([$mode] $nr; $($a),*)
+    };
+}
+
+/// Picks `syscallN` (or its `_readonly` twin) by arity.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_call {
+    ([plain] $nr:expr; ) => { $crate::__sys_unsafe!(syscall0($nr)) };
+    ([plain] $nr:expr; $a1:ident) => { $crate::__sys_unsafe!(syscall1($nr, $a1)) };
+    ([plain] $nr:expr; $a1:ident, $a2:ident) => { $crate::__sys_unsafe!(syscall2($nr, $a1, $a2)) };
+    ([plain] $nr:expr; $a1:ident, $a2:ident, $a3:ident) => {
+        $crate::__sys_unsafe!(syscall3($nr, $a1, $a2, $a3))
+    };
+    ([plain] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident) => {
+        $crate::__sys_unsafe!(syscall4($nr, $a1, $a2, $a3, $a4))
+    };
+    ([plain] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident, $a5:ident) => {
+        $crate::__sys_unsafe!(syscall5($nr, $a1, $a2, $a3, $a4, $a5))
+    };
+    ([plain] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident, $a5:ident, $a6:ident) => {
+        $crate::__sys_unsafe!(syscall6($nr, $a1, $a2, $a3, $a4, $a5, $a6))
+    };
+    ([readonly] $nr:expr; ) => { $crate::__sys_unsafe!(syscall0_readonly($nr)) };
+    ([readonly] $nr:expr; $a1:ident) => { $crate::__sys_unsafe!(syscall1_readonly($nr, $a1)) };
+    ([readonly] $nr:expr; $a1:ident, $a2:ident) => {
+        $crate::__sys_unsafe!(syscall2_readonly($nr, $a1, $a2))
+    };
+    ([readonly] $nr:expr; $a1:ident, $a2:ident, $a3:ident) => {
+        $crate::__sys_unsafe!(syscall3_readonly($nr, $a1, $a2, $a3))
+    };
+    ([readonly] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident) => {
+        $crate::__sys_unsafe!(syscall4_readonly($nr, $a1, $a2, $a3, $a4))
+    };
+    ([readonly] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident, $a5:ident) => {
+        $crate::__sys_unsafe!(syscall5_readonly($nr, $a1, $a2, $a3, $a4, $a5))
+    };
+    ([readonly] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident, $a5:ident, $a6:ident) => {
+        $crate::__sys_unsafe!(syscall6_readonly($nr, $a1, $a2, $a3, $a4, $a5, $a6))
+    };
+}
+
+/// The one `unsafe` block every declared wrapper expands to.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_unsafe {
+    ($f:ident($($arg:expr),*)) => {
+        // SAFETY: the declaration (`sys!`/`sysnb!`) states that these argument types
+        // are valid for this system call; an `unsafe fn` declaration passes the rest
+        // of the contract on to its caller.
+        unsafe { $crate::sys::$f($($arg),*) }
+    };
+}
