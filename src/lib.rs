@@ -5,7 +5,7 @@
 //!
 //! | path | crate | what |
 //! |---|---|---|
-//! | [`sys`] | `linker-tools` | the raw syscall core: `syscall0..6`, [`sys::Errno`], [`sys::Sysno`], `sys!`/`sysnb!` declarations, the observer hook |
+//! | [`sys`](mod@sys) | `linker-tools` | the raw syscall core: `syscall0..6`, [`sys::Errno`], [`sys::Sysno`], `sys!`/`sysnb!` declarations, the observer hook |
 //! | [`shm`] | `shm` | System V shared memory on that core |
 //!
 //! ```

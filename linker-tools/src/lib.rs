@@ -2,7 +2,7 @@
 //!
 //! | module | purpose |
 //! |---|---|
-//! | [`sys`] | the raw syscall core: inline-asm `syscall0..6`, [`Errno`](sys::Errno) decoding, the generated [`Sysno`](sys::Sysno) and errno tables, one-line typed wrapper declarations ([`sys!`], [`sysnb!`]) with an observer hook |
+//! | [`sys`](mod@sys) | the raw syscall core: inline-asm `syscall0..6`, [`Errno`](sys::Errno) decoding, the generated [`Sysno`](sys::Sysno) and errno tables, one-line typed wrapper declarations ([`sys!`], [`sysnb!`]) with an observer hook |
 //!
 //! The crate builds only for Linux on x86_64; on any other target it fails with a
 //! `compile_error!` naming the supported platform.

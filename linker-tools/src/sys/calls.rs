@@ -80,13 +80,13 @@ pub mod unchecked {
         ///
         /// # Safety
         ///
-        /// As for [`read`].
+        /// As for [`read()`].
         pub unsafe fn pread64(fd: BorrowedFd<'_>, buf: *mut u8, len: usize, offset: i64) -> Result<usize> = pread64;
         /// `pwrite64(2)`: writes at `offset` without moving the file offset.
         ///
         /// # Safety
         ///
-        /// As for [`write`].
+        /// As for [`write()`].
         pub unsafe fn pwrite64(fd: BorrowedFd<'_>, buf: *const u8, len: usize, offset: i64) -> Result<usize> = readonly pwrite64;
         /// `openat(2)`: opens `path` relative to `dirfd` and returns the new descriptor.
         ///

@@ -46,7 +46,7 @@ mod types;
 pub use calls::*;
 pub use conv::{SysArg, SysRet};
 pub use errno::{Errno, InvalidErrno};
-pub use sysno::Sysno;
+pub use sysno::{Sysno, UnknownSysno};
 pub use types::{
     ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec, UtsName,
     Whence,
