@@ -16,3 +16,8 @@
 
 pub use linker_tools::{self, sys, sysnb};
 pub use shm;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -3,6 +3,10 @@
 //! | module | purpose |
 //! |---|---|
 //! | [`sys`](mod@sys) | the raw syscall core: inline-asm `syscall0..6`, [`Errno`](sys::Errno) decoding, the generated [`Sysno`](sys::Sysno) and errno tables, one-line typed wrapper declarations ([`sys!`], [`sysnb!`]) with an observer hook |
+//! | [`elf`] | the ELF symbol index over `.symtab` + `.dynsym` (versions, demangled names, source files of statics, address lookup) and separate debug files (build-id, `.gnu_debuglink`, MiniDebugInfo) |
+//! | [`process`] | the modules loaded in this process (`dl_iterate_phdr`) or another (`/proc/PID/maps`): path, load bias, build-id, TLS module id |
+//! | [`resolve`] | [`Resolver`](resolve::Resolver): module + symbol query → runtime address, for functions, objects, IFUNCs and TLS, with build-id checks and typed refusals |
+//! | [`vdso`] | the vDSO image (`AT_SYSINFO_EHDR`) indexed with the same [`elf::SymbolIndex`] |
 //!
 //! The crate builds only for Linux on x86_64; on any other target it fails with a
 //! `compile_error!` naming the supported platform.
@@ -15,4 +19,8 @@ compile_error!(
      its syscall core is x86_64 inline assembly and its syscall table is the x86_64 one"
 );
 
+pub mod elf;
+pub mod process;
+pub mod resolve;
 pub mod sys;
+pub mod vdso;

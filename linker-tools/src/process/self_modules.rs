@@ -1,0 +1,99 @@
+//! This process's modules via `dl_iterate_phdr(3)`.
+
+use std::ffi::CStr;
+use std::path::PathBuf;
+
+use super::{Module, select};
+use crate::elf::{self, Error};
+
+/// Every module loaded in this process, in the dynamic linker's order (main first).
+#[doc(alias = "dl_iterate_phdr")]
+pub fn modules() -> Vec<Module> {
+    let mut out: Vec<Module> = Vec::new();
+    // SAFETY: the callback receives `&mut out` through `data` and only for the duration
+    // of this call; `dl_iterate_phdr` passes valid `dl_phdr_info` pointers.
+    unsafe { libc::dl_iterate_phdr(Some(callback), (&mut out as *mut Vec<Module>).cast()) };
+    let vdso = vdso_base();
+    let exe = std::env::current_exe().ok();
+    for (i, m) in out.iter_mut().enumerate() {
+        if vdso.is_some_and(|v| m.segments.iter().any(|&(s, e)| v >= s && v < e)) {
+            m.is_vdso = true;
+        } else if i == 0 && m.path.as_os_str().is_empty() {
+            m.is_main = true;
+            if let Some(exe) = &exe {
+                m.path = exe.clone();
+            }
+        }
+    }
+    out
+}
+
+/// The module of this process that `selector` names: `"main"`, a path, a file name, or
+/// a soname. [`ErrorKind::UnknownModule`](crate::elf::ErrorKind::UnknownModule) lists
+/// the loaded modules otherwise.
+pub fn find(selector: &str) -> Result<Module, Error> {
+    select(modules(), selector, "this process")
+}
+
+/// The module of this process whose `PT_LOAD` segments contain `addr` (for example a
+/// function pointer, or a symbol got from a library opened with `libloading`).
+pub fn containing(addr: usize) -> Option<Module> {
+    modules().into_iter().find(|m| m.contains(addr as u64))
+}
+
+fn vdso_base() -> Option<u64> {
+    // SAFETY: getauxval has no preconditions.
+    let v = unsafe { libc::getauxval(libc::AT_SYSINFO_EHDR) };
+    (v != 0).then_some(v)
+}
+
+unsafe extern "C" fn callback(
+    info: *mut libc::dl_phdr_info,
+    _size: libc::size_t,
+    data: *mut libc::c_void,
+) -> libc::c_int {
+    // SAFETY: `data` is the `&mut Vec<Module>` passed by `modules`, and `info` is valid
+    // for this call (dl_iterate_phdr's contract).
+    let (out, info) = unsafe { (&mut *(data as *mut Vec<Module>), &*info) };
+    let name = if info.dlpi_name.is_null() {
+        PathBuf::new()
+    } else {
+        // SAFETY: a non-null dlpi_name is a NUL-terminated string owned by the loader.
+        let c = unsafe { CStr::from_ptr(info.dlpi_name) };
+        PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(c.to_bytes()))
+    };
+    let phdrs: &[libc::Elf64_Phdr] = if info.dlpi_phdr.is_null() {
+        &[]
+    } else {
+        // SAFETY: dlpi_phdr points at dlpi_phnum program headers of the loaded image.
+        unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) }
+    };
+    let bias = info.dlpi_addr;
+    let mut segments = Vec::new();
+    let mut build_id = None;
+    for p in phdrs {
+        let start = bias.wrapping_add(p.p_vaddr);
+        match p.p_type {
+            libc::PT_LOAD => segments.push((start, start.wrapping_add(p.p_memsz))),
+            libc::PT_NOTE if build_id.is_none() && p.p_memsz > 0 => {
+                // SAFETY: a PT_NOTE segment lies inside a loaded PT_LOAD segment of this
+                // image (the loader mapped it readable); we read p_memsz bytes of it.
+                let notes =
+                    unsafe { std::slice::from_raw_parts(start as *const u8, p.p_memsz as usize) };
+                build_id = elf::build_id_from_notes(notes, p.p_align).map(<[u8]>::to_vec);
+            }
+            _ => {}
+        }
+    }
+    out.push(Module {
+        path: name,
+        bias,
+        build_id,
+        tls_module_id: info.dlpi_tls_modid,
+        segments,
+        is_main: false,
+        is_vdso: false,
+        pid: None,
+    });
+    0
+}

@@ -1,0 +1,77 @@
+//! The vDSO: located through `getauxval(AT_SYSINFO_EHDR)` and indexed with
+//! [`SymbolIndex`] like any other ELF image.
+//!
+//! ```
+//! let index = linker_tools::vdso::index()?;
+//! let sym = index.lookup("__vdso_clock_gettime")?;
+//! let base = linker_tools::vdso::base().unwrap();
+//! assert!(sym.address() < linker_tools::vdso::image().unwrap().len() as u64 + base as u64);
+//! # Ok::<(), linker_tools::elf::Error>(())
+//! ```
+
+use std::sync::{Arc, OnceLock};
+
+use crate::elf::{Error, ErrorKind, SymbolIndex};
+
+/// The address of the vDSO's ELF header in this process, if the kernel mapped one.
+#[doc(alias = "AT_SYSINFO_EHDR")]
+pub fn base() -> Option<usize> {
+    // SAFETY: getauxval has no preconditions.
+    let v = unsafe { libc::getauxval(libc::AT_SYSINFO_EHDR) };
+    (v != 0).then_some(v as usize)
+}
+
+/// The vDSO image: from its ELF header to the end of its section headers (or its
+/// `PT_LOAD` segments), which the kernel maps readable for the whole process lifetime.
+pub fn image() -> Option<&'static [u8]> {
+    let base = base()?;
+    // The ELF header: 64 bytes.
+    // SAFETY: AT_SYSINFO_EHDR points at the mapped vDSO, whose first page holds the
+    // ELF header; it stays mapped until the process exits.
+    let header = unsafe { std::slice::from_raw_parts(base as *const u8, 64) };
+    let u = |at: usize, n: usize| -> u64 {
+        let mut b = [0u8; 8];
+        b[..n].copy_from_slice(&header[at..at + n]);
+        u64::from_le_bytes(b)
+    };
+    if !header.starts_with(&object::elf::ELFMAG) || header[4] != object::elf::ELFCLASS64.0 {
+        return None;
+    }
+    let phoff = u(0x20, 8);
+    let shoff = u(0x28, 8);
+    let phnum = u(0x38, 2);
+    let shentsize = u(0x3a, 2);
+    let shnum = u(0x3c, 2);
+    let mut len = shoff.checked_add(shentsize.checked_mul(shnum)?)?;
+    // SAFETY: the program headers lie in the first mapped page of the image.
+    let ph = unsafe {
+        std::slice::from_raw_parts((base as u64 + phoff) as *const u8, (phnum * 56) as usize)
+    };
+    for p in ph.chunks_exact(56) {
+        let field = |at: usize| u64::from_le_bytes(p[at..at + 8].try_into().unwrap_or_default());
+        if u32::from_le_bytes(p[..4].try_into().unwrap_or_default()) == object::elf::PT_LOAD.0 {
+            len = len.max(field(8).saturating_add(field(32)));
+        }
+    }
+    if len == 0 || len > 1 << 24 {
+        return None;
+    }
+    // SAFETY: the vDSO maps its whole file image (PT_LOAD covers offset 0 to the end of
+    // the section headers in every Linux vDSO), readable, for the life of the process.
+    Some(unsafe { std::slice::from_raw_parts(base as *const u8, len as usize) })
+}
+
+/// The vDSO's symbol index, built once.
+pub fn index() -> Result<Arc<SymbolIndex>, Error> {
+    static INDEX: OnceLock<Result<Arc<SymbolIndex>, String>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            let image = image()
+                .ok_or_else(|| "this process has no vDSO (AT_SYSINFO_EHDR is 0)".to_owned())?;
+            SymbolIndex::from_static(image)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|m| Error::new(ErrorKind::NotFound, format!("vDSO: {m}")))
+}
