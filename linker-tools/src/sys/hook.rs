@@ -123,25 +123,45 @@ pub fn observer() -> Option<&'static dyn Observer> {
 /// Runs the system call `call` (Go's `Syscall`): the observer's hooks around it if one
 /// is installed, nothing else if not.
 ///
-/// This is what [`sys!`](crate::sys!) wrappers expand to. `args` are the argument
-/// registers for the observer; `call` makes the system call itself.
+/// `args` are the argument registers for the observer; `call` makes the system call
+/// itself. The wrappers [`sys!`](crate::sys!) declares do not call this function:
+/// they test [`installed`] themselves so that, with no observer, not even the
+/// argument array is built.
 #[inline(always)]
 pub fn observe<F>(nr: Sysno, args: &[usize], call: F) -> Result<usize, Errno>
 where
     F: FnOnce() -> Result<usize, Errno>,
 {
-    let p = OBSERVER.load(Ordering::Relaxed);
-    if p.is_null() {
-        call()
-    } else {
-        observe_slow(p, nr, args, call)
+    match installed() {
+        None => call(),
+        Some(observer) => observe_with(observer, nr, args, call),
     }
 }
 
+/// The observer slot as one relaxed load: `None` when no observer is installed.
+///
+/// This is the whole cost of the hook on the fast path. Pass a `Some` on to
+/// [`observe_with`].
+#[inline(always)]
+pub fn installed() -> Option<Installed> {
+    let p = OBSERVER.load(Ordering::Relaxed);
+    if p.is_null() {
+        None
+    } else {
+        Some(Installed(p))
+    }
+}
+
+/// An observer found installed by [`installed`]; opaque.
+#[derive(Clone, Copy)]
+pub struct Installed(*mut &'static dyn Observer);
+
+/// The slow path of [`observe`]: runs `call` between the hooks of the observer that
+/// [`installed`] found.
 #[cold]
 #[inline(never)]
-fn observe_slow<F>(
-    p: *mut &'static dyn Observer,
+pub fn observe_with<F>(
+    installed: Installed,
     nr: Sysno,
     args: &[usize],
     call: F,
@@ -152,8 +172,9 @@ where
     // Pairs with the release half of the swap in `set_observer`, so the observer the
     // pointer leads to is fully visible.
     fence(Ordering::Acquire);
-    // SAFETY: `p` is non-null, so it is a box leaked by `set_observer`, never freed.
-    let obs: &'static dyn Observer = unsafe { *p };
+    // SAFETY: `Installed` only holds a non-null value read from `OBSERVER`, which is a
+    // box leaked by `set_observer` and never freed.
+    let obs: &'static dyn Observer = unsafe { *installed.0 };
     if IN_OBSERVER.with(Cell::get) {
         return call();
     }

@@ -158,7 +158,17 @@ macro_rules! __sys_item {
 #[macro_export]
 macro_rules! __sys_flavor {
     ([observe] [$mode:ident] $nr:expr; $($a:ident),*) => {
-        $crate::sys::hook::observe($nr, &[$($a),*], || $crate::__sys_call!([$mode] $nr; $($a),*))
+        // One relaxed load on the fast path; the argument array and the closure exist
+        // only on the cold, observed path.
+        match $crate::sys::hook::installed() {
+            ::core::option::Option::None => $crate::__sys_call!([$mode] $nr; $($a),*),
+            ::core::option::Option::Some(observer) => $crate::sys::hook::observe_with(
+                observer,
+                $nr,
+                &[$($a),*],
+                move || $crate::__sys_call!([$mode] $nr; $($a),*),
+            ),
+        }
     };
     ([raw] [$mode:ident] $nr:expr; $($a:ident),*) => {
         $crate::__sys_call!([$mode] $nr; $($a),*)
@@ -169,9 +179,15 @@ macro_rules! __sys_flavor {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __sys_call {
-    ([plain] $nr:expr; ) => { $crate::__sys_unsafe!(syscall0($nr)) };
-    ([plain] $nr:expr; $a1:ident) => { $crate::__sys_unsafe!(syscall1($nr, $a1)) };
-    ([plain] $nr:expr; $a1:ident, $a2:ident) => { $crate::__sys_unsafe!(syscall2($nr, $a1, $a2)) };
+    ([plain] $nr:expr; ) => {
+        $crate::__sys_unsafe!(syscall0($nr))
+    };
+    ([plain] $nr:expr; $a1:ident) => {
+        $crate::__sys_unsafe!(syscall1($nr, $a1))
+    };
+    ([plain] $nr:expr; $a1:ident, $a2:ident) => {
+        $crate::__sys_unsafe!(syscall2($nr, $a1, $a2))
+    };
     ([plain] $nr:expr; $a1:ident, $a2:ident, $a3:ident) => {
         $crate::__sys_unsafe!(syscall3($nr, $a1, $a2, $a3))
     };
@@ -184,8 +200,12 @@ macro_rules! __sys_call {
     ([plain] $nr:expr; $a1:ident, $a2:ident, $a3:ident, $a4:ident, $a5:ident, $a6:ident) => {
         $crate::__sys_unsafe!(syscall6($nr, $a1, $a2, $a3, $a4, $a5, $a6))
     };
-    ([readonly] $nr:expr; ) => { $crate::__sys_unsafe!(syscall0_readonly($nr)) };
-    ([readonly] $nr:expr; $a1:ident) => { $crate::__sys_unsafe!(syscall1_readonly($nr, $a1)) };
+    ([readonly] $nr:expr; ) => {
+        $crate::__sys_unsafe!(syscall0_readonly($nr))
+    };
+    ([readonly] $nr:expr; $a1:ident) => {
+        $crate::__sys_unsafe!(syscall1_readonly($nr, $a1))
+    };
     ([readonly] $nr:expr; $a1:ident, $a2:ident) => {
         $crate::__sys_unsafe!(syscall2_readonly($nr, $a1, $a2))
     };

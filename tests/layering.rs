@@ -1,0 +1,74 @@
+//! Cross-crate layering: the `shm` crate makes its system calls through the
+//! `linker-tools` core (so the core's observer sees every one of them), never through
+//! libc's `shmget`/`shmat`/`shmdt`/`shmctl`.
+//!
+//! The observer is process-global, so this binary holds a single test and filters by
+//! thread.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use linkname::shm::Segment;
+use linkname::sys::{
+    self, Errno, Sysno,
+    hook::{self, Call, Observer},
+};
+
+struct Recorder {
+    tid: i32,
+    seen: Mutex<Vec<(Sysno, Vec<usize>, Result<usize, Errno>)>>,
+}
+
+impl Observer for Recorder {
+    fn exit(&self, call: &Call<'_>, result: Result<usize, Errno>, _took: Duration) {
+        if sys::gettid().as_raw() == self.tid {
+            self.seen
+                .lock()
+                .unwrap()
+                .push((call.nr, call.args.to_vec(), result));
+        }
+    }
+}
+
+#[test]
+fn shm_segment_lifecycle_goes_through_the_core() {
+    let recorder: &'static Recorder = Box::leak(Box::new(Recorder {
+        tid: sys::gettid().as_raw(),
+        seen: Mutex::new(Vec::new()),
+    }));
+    hook::set_observer(recorder);
+
+    let segment = Segment::create_private(8192).expect("create a private segment");
+    let id = segment.id();
+    let attachment = segment.attach().expect("attach");
+    attachment.write_at(100, b"layered").expect("write");
+    let mut back = [0u8; 7];
+    attachment.read_at(100, &mut back).expect("read");
+    attachment.detach().expect("detach");
+    segment.remove().expect("remove");
+
+    hook::clear_observer();
+    assert_eq!(&back, b"layered");
+
+    let seen = recorder.seen.lock().unwrap();
+    let names: Vec<Sysno> = seen.iter().map(|(nr, _, _)| *nr).collect();
+    for expected in [Sysno::shmget, Sysno::shmat, Sysno::shmdt, Sysno::shmctl] {
+        assert!(
+            names.contains(&expected),
+            "the observer never saw {expected}: shm bypassed the core? saw {names:?}"
+        );
+    }
+    // shmget(IPC_PRIVATE, 8192, …) returned the segment's id.
+    let (_, args, result) = seen
+        .iter()
+        .find(|(nr, _, _)| *nr == Sysno::shmget)
+        .unwrap();
+    assert_eq!(args[0], 0, "IPC_PRIVATE key");
+    assert_eq!(args[1], 8192, "size passed through as usize");
+    assert_eq!(*result, Ok(id.as_raw() as usize));
+    // The last call removed it: shmctl(id, IPC_RMID = 0, NULL).
+    let (nr, args, result) = seen.last().unwrap();
+    assert_eq!(*nr, Sysno::shmctl);
+    assert_eq!((args[0], args[1], args[2]), (id.as_raw() as usize, 0, 0));
+    assert_eq!(*result, Ok(0));
+}
