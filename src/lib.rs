@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub use linker_tools::{self, sys, sysnb};
+pub use linker_tools::{bind, linkname};
 pub use shm;
 
 /// The README's code blocks, compiled and run as doctests.

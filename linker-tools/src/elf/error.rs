@@ -28,6 +28,9 @@ pub enum ErrorKind {
     UnknownModule,
     /// The file on disk is not the image that is loaded (their build-ids differ).
     BuildIdMismatch,
+    /// The symbol's size contradicts its declared Rust type (a `linkname!` static of
+    /// another size, or a symbol of size 0).
+    SizeMismatch,
     /// A compressed section (MiniDebugInfo) could not be decompressed.
     Decompress,
 }

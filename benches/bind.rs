@@ -1,0 +1,281 @@
+//! A call through a `linkname!` binding after resolution against a direct call of the
+//! same function through a normal `extern "C"` declaration, in one run.
+//!
+//! The functions are libc's exported `strlen` on a short string (an IFUNC) and
+//! `gnu_get_libc_version` (a plain function that returns a pointer; unlike `labs` or
+//! `abs`, LLVM does not know it, so the direct call stays a call): bound once with each
+//! strategy of `linkname!` — `private` (the ELF resolver
+//! ran the IFUNC resolver and bound the implementation), `dynamic` (`dlsym`) and `link`
+//! (`extern` + `#[link_name]`) — and declared once as a plain `extern "C" fn`, which
+//! Rust calls through the GOT (an indirect call, like the bindings').
+//!
+//! ```text
+//! cargo bench --bench bind
+//! ```
+//!
+//! After criterion's report, `main` prints each binding's time over the direct call's,
+//! from the `estimates.json` criterion just wrote (target: private ≤ 1.05×), then a
+//! paired measurement that alternates batches of direct and private calls, so that a
+//! busy machine slows both alike: the median of the per-round ratios.
+
+use std::ffi::c_char;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::Criterion;
+use linkname::linkname;
+
+unsafe extern "C" {
+    /// libc's `strlen`, declared the usual way.
+    fn strlen(s: *const c_char) -> usize;
+    /// glibc's `gnu_get_libc_version`, declared the usual way.
+    fn gnu_get_libc_version() -> *const c_char;
+}
+
+linkname! {
+    /// `strlen`, found by the ELF resolver in libc (an IFUNC: bound to its choice).
+    unsafe extern "C" fn strlen_private(s: *const c_char) -> usize = private("libc.so.6", "strlen");
+    /// `strlen` through `dlsym`.
+    unsafe extern "C" fn strlen_dynamic(s: *const c_char) -> usize = dynamic("libc.so.6", "strlen");
+    /// `strlen` through the static linker.
+    unsafe extern "C" fn strlen_link(s: *const c_char) -> usize = link("libc.so.6", "strlen");
+
+    /// `gnu_get_libc_version`, found by the ELF resolver.
+    unsafe extern "C" fn version_private() -> *const c_char
+        = private("libc.so.6", "gnu_get_libc_version");
+    /// `gnu_get_libc_version` through `dlsym`.
+    unsafe extern "C" fn version_dynamic() -> *const c_char
+        = dynamic("libc.so.6", "gnu_get_libc_version");
+    /// `gnu_get_libc_version` through the static linker.
+    unsafe extern "C" fn version_link() -> *const c_char
+        = link("libc.so.6", "gnu_get_libc_version");
+}
+
+const TEXT: &std::ffi::CStr = c"go:linkname";
+const STRLEN: &str = "bind_strlen";
+const VERSION: &str = "bind_gnu_get_libc_version";
+const DIRECT: &str = "direct_extern";
+const OURS: [&str; 3] = ["linkname_private", "linkname_dynamic", "linkname_link"];
+
+fn bench_strlen(c: &mut Criterion) {
+    strlen_private::resolve().expect("resolve strlen privately");
+    strlen_dynamic::resolve().expect("resolve strlen through dlsym");
+    let mut g = c.benchmark_group(STRLEN);
+    g.bench_function(DIRECT, |b| {
+        // SAFETY: `TEXT` is NUL-terminated; `strlen` reads up to its NUL.
+        b.iter(|| black_box(unsafe { strlen(black_box(TEXT.as_ptr())) }))
+    });
+    g.bench_function(OURS[0], |b| {
+        // SAFETY: as above.
+        b.iter(|| black_box(unsafe { strlen_private(black_box(TEXT.as_ptr())) }))
+    });
+    g.bench_function(OURS[1], |b| {
+        // SAFETY: as above.
+        b.iter(|| black_box(unsafe { strlen_dynamic(black_box(TEXT.as_ptr())) }))
+    });
+    g.bench_function(OURS[2], |b| {
+        // SAFETY: as above.
+        b.iter(|| black_box(unsafe { strlen_link(black_box(TEXT.as_ptr())) }))
+    });
+    g.finish();
+}
+
+fn bench_version(c: &mut Criterion) {
+    version_private::resolve().expect("resolve gnu_get_libc_version privately");
+    version_dynamic::resolve().expect("resolve gnu_get_libc_version through dlsym");
+    let mut g = c.benchmark_group(VERSION);
+    g.bench_function(DIRECT, |b| {
+        // SAFETY: `gnu_get_libc_version` has no preconditions.
+        b.iter(|| black_box(unsafe { gnu_get_libc_version() }))
+    });
+    g.bench_function(OURS[0], |b| {
+        // SAFETY: as above.
+        b.iter(|| black_box(unsafe { version_private() }))
+    });
+    g.bench_function(OURS[1], |b| {
+        // SAFETY: as above.
+        b.iter(|| black_box(unsafe { version_dynamic() }))
+    });
+    g.bench_function(OURS[2], |b| {
+        // SAFETY: as above.
+        b.iter(|| black_box(unsafe { version_link() }))
+    });
+    g.finish();
+}
+
+/// Nanoseconds per call of `f` over `n` calls.
+fn per_call(n: u32, mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+/// Mean ns per call of each, and the quartiles over `rounds` of (private / direct), each
+/// round timing a batch of each in alternating order.
+fn paired(rounds: usize, direct: impl Fn(), private: impl Fn()) -> (f64, f64, [f64; 3]) {
+    const BATCH: u32 = 20_000;
+    let mut ratios = Vec::with_capacity(rounds);
+    let (mut sum_direct, mut sum_private) = (0.0, 0.0);
+    for round in 0..rounds {
+        let (d, p) = if round % 2 == 0 {
+            let d = per_call(BATCH, &direct);
+            (d, per_call(BATCH, &private))
+        } else {
+            let p = per_call(BATCH, &private);
+            (per_call(BATCH, &direct), p)
+        };
+        sum_direct += d;
+        sum_private += p;
+        ratios.push(p / d);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let n = rounds as f64;
+    (
+        sum_direct / n,
+        sum_private / n,
+        [
+            ratios[rounds / 4],
+            ratios[rounds / 2],
+            ratios[rounds * 3 / 4],
+        ],
+    )
+}
+
+fn report_paired() {
+    if std::env::args().any(|a| a == "--test") {
+        return;
+    }
+    println!();
+    println!(
+        "paired, alternating batches of 20000 calls (per-round ratio private/direct: median, quartiles):"
+    );
+    let (d, p, r) = paired(
+        400,
+        || {
+            // SAFETY: `TEXT` is NUL-terminated.
+            black_box(unsafe { strlen(black_box(TEXT.as_ptr())) });
+        },
+        || {
+            // SAFETY: as above.
+            black_box(unsafe { strlen_private(black_box(TEXT.as_ptr())) });
+        },
+    );
+    println!(
+        "{STRLEN}: direct_extern {d:.3} ns, linkname_private {p:.3} ns, ratio {:.4} (quartiles {:.4}..{:.4})",
+        r[1], r[0], r[2]
+    );
+    // The noise floor: the `link` binding compiles to the same call as the direct one.
+    let (d, p, r) = paired(
+        400,
+        || {
+            // SAFETY: as above.
+            black_box(unsafe { strlen(black_box(TEXT.as_ptr())) });
+        },
+        || {
+            // SAFETY: as above.
+            black_box(unsafe { strlen_link(black_box(TEXT.as_ptr())) });
+        },
+    );
+    println!(
+        "{STRLEN}: direct_extern {d:.3} ns, linkname_link {p:.3} ns, ratio {:.4} (quartiles {:.4}..{:.4}) \
+         (same machine code: the noise floor)",
+        r[1], r[0], r[2]
+    );
+    let (d, p, r) = paired(
+        400,
+        || {
+            // SAFETY: no preconditions.
+            black_box(unsafe { gnu_get_libc_version() });
+        },
+        || {
+            // SAFETY: as above.
+            black_box(unsafe { version_private() });
+        },
+    );
+    println!(
+        "{VERSION}: direct_extern {d:.3} ns, linkname_private {p:.3} ns, ratio {:.4} (quartiles {:.4}..{:.4})",
+        r[1], r[0], r[2]
+    );
+}
+
+fn main() {
+    let since = SystemTime::now();
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    bench_strlen(&mut c);
+    bench_version(&mut c);
+    c.final_summary();
+    report(since);
+    report_paired();
+}
+
+/// Where criterion writes its estimates: `$CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (the bench runs in the
+/// package root, which is the workspace root).
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    target.join("criterion")
+}
+
+/// The point estimate of `stat` (`"mean"`, `"median"`) in criterion's `estimates.json`.
+fn point_estimate(json: &str, stat: &str) -> Option<f64> {
+    let rest = &json[json.find(&format!("\"{stat}\":"))?..];
+    let key = "\"point_estimate\":";
+    let rest = &rest[rest.find(key)? + key.len()..];
+    let end = rest.find([',', '}'])?;
+    rest[..end].trim().parse().ok()
+}
+
+/// (median, mean) in nanoseconds of one benchmark, if this run measured it.
+fn estimate(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> {
+    let path = criterion_dir()
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= since);
+    if !fresh {
+        return None;
+    }
+    let json = std::fs::read_to_string(&path).ok()?;
+    Some((
+        point_estimate(&json, "median")?,
+        point_estimate(&json, "mean")?,
+    ))
+}
+
+fn report(since: SystemTime) {
+    println!();
+    println!(
+        "binding / direct extern call, from {} (median; mean in brackets; target for private: <= 1.05)",
+        criterion_dir().display()
+    );
+    for group in [STRLEN, VERSION] {
+        let Some((direct_median, direct_mean)) = estimate(group, DIRECT, since) else {
+            // `cargo test --benches` runs each benchmark once and writes no estimates.
+            println!("{group}: no fresh estimates (not a full benchmark run)");
+            continue;
+        };
+        println!("{group}: {DIRECT} {direct_median:.3} ns ({direct_mean:.3} ns)");
+        for ours in OURS {
+            if let Some((median, mean)) = estimate(group, ours, since) {
+                println!(
+                    "  {ours:<17} {median:.3} ns ({mean:.3} ns)  ratio {:.3} ({:.3})",
+                    median / direct_median,
+                    mean / direct_mean
+                );
+            }
+        }
+    }
+}
