@@ -20,11 +20,12 @@
 
 use std::ffi::c_char;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 use linkname::linkname;
+
+mod support;
 
 unsafe extern "C" {
     /// libc's `strlen`, declared the usual way.
@@ -145,7 +146,7 @@ fn paired(rounds: usize, direct: impl Fn(), private: impl Fn()) -> (f64, f64, [f
 }
 
 fn report_paired() {
-    if std::env::args().any(|a| a == "--test") {
+    if !support::measuring() {
         return;
     }
     println!();
@@ -202,7 +203,7 @@ fn report_paired() {
 }
 
 fn main() {
-    let since = SystemTime::now();
+    let since = support::run_start();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
@@ -214,68 +215,10 @@ fn main() {
     report_paired();
 }
 
-/// Where criterion writes its estimates: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (the bench runs in the
-/// package root, which is the workspace root).
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    target.join("criterion")
-}
-
-/// The point estimate of `stat` (`"mean"`, `"median"`) in criterion's `estimates.json`.
-fn point_estimate(json: &str, stat: &str) -> Option<f64> {
-    let rest = &json[json.find(&format!("\"{stat}\":"))?..];
-    let key = "\"point_estimate\":";
-    let rest = &rest[rest.find(key)? + key.len()..];
-    let end = rest.find([',', '}'])?;
-    rest[..end].trim().parse().ok()
-}
-
-/// (median, mean) in nanoseconds of one benchmark, if this run measured it.
-fn estimate(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> {
-    let path = criterion_dir()
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= since);
-    if !fresh {
-        return None;
-    }
-    let json = std::fs::read_to_string(&path).ok()?;
-    Some((
-        point_estimate(&json, "median")?,
-        point_estimate(&json, "mean")?,
-    ))
-}
-
 fn report(since: SystemTime) {
-    println!();
-    println!(
-        "binding / direct extern call, from {} (median; mean in brackets; target for private: <= 1.05)",
-        criterion_dir().display()
-    );
-    for group in [STRLEN, VERSION] {
-        let Some((direct_median, direct_mean)) = estimate(group, DIRECT, since) else {
-            // `cargo test --benches` runs each benchmark once and writes no estimates.
-            println!("{group}: no fresh estimates (not a full benchmark run)");
-            continue;
-        };
-        println!("{group}: {DIRECT} {direct_median:.3} ns ({direct_mean:.3} ns)");
-        for ours in OURS {
-            if let Some((median, mean)) = estimate(group, ours, since) {
-                println!(
-                    "  {ours:<17} {median:.3} ns ({mean:.3} ns)  ratio {:.3} ({:.3})",
-                    median / direct_median,
-                    mean / direct_mean
-                );
-            }
-        }
-    }
+    support::RatioTable::new(since)
+        .note("target for linkname_private: <= 1.05")
+        .rows(STRLEN, &OURS, &[DIRECT])
+        .rows(VERSION, &OURS, &[DIRECT])
+        .print();
 }

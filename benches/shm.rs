@@ -6,18 +6,22 @@
 //! libc sequence: `IPC_STAT` after attaching, to learn the size it bounds-checks
 //! against (see `shm::attach`).
 //!
-//! After criterion's report, prints the ratio of the mean and median times
-//! (ours / libc), read back from criterion's `estimates.json` files.
+//! After criterion's report, prints the ratio of the median and mean times
+//! (ours / libc), read back from criterion's `estimates.json` files, then a paired
+//! measurement that alternates the two.
 //!
 //! ```text
 //! cargo bench --bench shm
 //! ```
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
 use shm::Segment;
+
+mod support;
+
+use support::Statistic;
 
 const SIZE: usize = 64 * 1024;
 const PAGE: usize = 4096;
@@ -53,6 +57,7 @@ fn cycle_libc() {
 }
 
 fn main() {
+    let since = support::run_start();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(8))
@@ -65,10 +70,10 @@ fn main() {
         group.finish();
     }
     c.final_summary();
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs each benchmark once
-    // (test mode) and measures nothing worth a ratio.
-    if std::env::args().any(|a| a == "--bench") {
-        report_ratio();
+    // `cargo bench -- --test` and `cargo test --benches` run each benchmark once and
+    // measure nothing worth a ratio.
+    if support::measuring() {
+        report_ratio(since);
         paired_ratio(60, 100);
     }
 }
@@ -105,70 +110,13 @@ fn paired_ratio(rounds: usize, per_round: u32) {
     );
 }
 
-/// Where criterion writes its results: `$CRITERION_HOME`, `$CARGO_TARGET_DIR/criterion`,
-/// the target directory `cargo metadata` reports, or `target/criterion` — the order
-/// criterion itself uses.
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    if let Ok(out) = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-    {
-        let text = String::from_utf8_lossy(&out.stdout);
-        if let Some(dir) = json_string(&text, "target_directory") {
-            return PathBuf::from(dir).join("criterion");
-        }
-    }
-    PathBuf::from("target/criterion")
-}
-
-/// The string value of the first `"key":"…"` in `json` (no escapes expected).
-fn json_string(json: &str, key: &str) -> Option<String> {
-    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
-    let end = json[start..].find('"')? + start;
-    Some(json[start..end].to_string())
-}
-
-/// `point_estimate` of `stat` ("mean", "median") in an `estimates.json`.
-fn estimate(json: &str, stat: &str) -> Option<f64> {
-    let at = json.find(&format!("\"{stat}\""))?;
-    let rest = &json[at..];
-    let p = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let num: String = rest[p..]
-        .chars()
-        .skip_while(|c| c.is_whitespace())
-        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        .collect();
-    num.parse().ok()
-}
-
-fn report_ratio() {
-    let dir = criterion_dir().join(GROUP);
-    let read =
-        |bench: &str| std::fs::read_to_string(dir.join(bench).join("new/estimates.json")).ok();
-    let (Some(ours), Some(libc)) = (read("shm"), read("libc")) else {
-        // `cargo test --benches` runs each benchmark once and writes no estimates.
-        println!(
-            "no estimates under {} (not a full benchmark run)",
-            dir.display()
-        );
-        return;
-    };
+/// Ours over libc, by median and by mean, from the estimates criterion just wrote.
+fn report_ratio(since: SystemTime) {
     println!("\n{GROUP}: create -> attach -> touch 16 pages -> detach -> remove");
-    for stat in ["mean", "median"] {
-        if let (Some(a), Some(b)) = (estimate(&ours, stat), estimate(&libc, stat)) {
-            println!(
-                "  {stat:<6} shm {:>9.2} µs   libc {:>9.2} µs   ratio (shm/libc) {:.3}",
-                a / 1e3,
-                b / 1e3,
-                a / b
-            );
-        }
+    for stat in [Statistic::Median, Statistic::Mean] {
+        support::RatioTable::new(since)
+            .statistic(stat)
+            .row(GROUP, "shm", "libc")
+            .print();
     }
 }

@@ -12,16 +12,17 @@
 //! ```
 //!
 //! After criterion's own report, `main` prints a table of ratios (ours / rustix,
-//! ours / libc) from the estimates criterion just wrote.
+//! ours / libc) from the estimates criterion just wrote (`support::RatioTable`).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::ptr;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
 use linker_tools::sys::{self, FutexOp, Pid, Sysno};
+
+mod support;
 
 linker_tools::sys! {
     /// `getppid` through the blocking flavour: the hook's cost with no observer.
@@ -112,89 +113,15 @@ fn bench_futex(c: &mut Criterion) {
     g.finish();
 }
 
-/// Where criterion writes its estimates: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (the bench runs in the
-/// package root, which is the workspace root).
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    target.join("criterion")
-}
-
-/// The point estimate of `stat` (`"mean"`, `"median"`) in criterion's `estimates.json`.
-fn point_estimate(json: &str, stat: &str) -> Option<f64> {
-    let rest = &json[json.find(&format!("\"{stat}\":"))?..];
-    let key = "\"point_estimate\":";
-    let rest = &rest[rest.find(key)? + key.len()..];
-    let end = rest.find([',', '}'])?;
-    rest[..end].trim().parse().ok()
-}
-
-/// (median, mean) in nanoseconds of one benchmark, if this run measured it.
-fn estimate(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> {
-    let path = criterion_dir()
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= since);
-    if !fresh {
-        return None;
-    }
-    let json = std::fs::read_to_string(&path).ok()?;
-    Some((
-        point_estimate(&json, "median")?,
-        point_estimate(&json, "mean")?,
-    ))
-}
-
 fn report(since: SystemTime) {
-    println!();
-    println!(
-        "ratios from {} (median point estimates; < 1.00 means ours is faster)",
-        criterion_dir().display()
-    );
-    println!(
-        "{:18} {:18} {:>11} {:>11} {:>12} {:>10}",
-        "group", "ours", "median", "mean", "ours/rustix", "ours/libc"
-    );
-    for (group, ours) in [(GETPPID, &GETPPID_OURS[..]), (FUTEX, &FUTEX_OURS[..])] {
-        let libc = estimate(group, "libc", since);
-        let rustix = estimate(group, "rustix", since);
-        for bench in ours {
-            let Some((median, mean)) = estimate(group, bench, since) else {
-                println!("{group:18} {bench:18} not measured in this run");
-                continue;
-            };
-            let ratio = |peer: Option<(f64, f64)>| {
-                peer.map_or("n/a".to_owned(), |(m, _)| format!("{:.3}", median / m))
-            };
-            println!(
-                "{group:18} {bench:18} {:>8.2} ns {:>8.2} ns {:>12} {:>10}",
-                median,
-                mean,
-                ratio(rustix),
-                ratio(libc)
-            );
-        }
-        for (peer, est) in [("libc", libc), ("rustix", rustix)] {
-            if let Some((median, mean)) = est {
-                println!(
-                    "{group:18} {:18} {median:>8.2} ns {mean:>8.2} ns",
-                    format!("({peer})")
-                );
-            }
-        }
-    }
+    support::RatioTable::new(since)
+        .rows(GETPPID, &GETPPID_OURS, &["rustix", "libc"])
+        .rows(FUTEX, &FUTEX_OURS, &["rustix", "libc"])
+        .print();
 }
 
 fn main() {
-    let since = SystemTime::now() - Duration::from_secs(1);
+    let since = support::run_start();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))

@@ -14,9 +14,12 @@ use linkname::sys::{
     hook::{self, Call, Observer},
 };
 
+/// One observed call: number, argument registers, result.
+type Seen = (Sysno, Vec<usize>, Result<usize, Errno>);
+
 struct Recorder {
     tid: i32,
-    seen: Mutex<Vec<(Sysno, Vec<usize>, Result<usize, Errno>)>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl Observer for Recorder {

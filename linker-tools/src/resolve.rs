@@ -28,9 +28,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
-use crate::elf::{DebugSearch, Error, ErrorKind, Kind, Query, SymbolIndex};
+use crate::elf::{DebugSearch, Error, ErrorKind, Kind, Query, Symbol, SymbolIndex};
 use crate::process::{self, Module, hex};
 
 pub use crate::elf::Result;
@@ -56,14 +56,16 @@ pub struct Located {
     pub module: PathBuf,
 }
 
-/// A module file and the build-id of its loaded image.
-type CacheKey = (PathBuf, Option<Vec<u8>>);
+/// Indexes by module file, then by the build-id of the loaded image (almost always
+/// one entry). Looking up borrows the module's path and build-id: a cache hit takes a
+/// shared lock and allocates nothing.
+type Cache = HashMap<PathBuf, Vec<(Option<Vec<u8>>, Arc<SymbolIndex>)>>;
 
 /// Turns module + query into runtime addresses; caches one [`SymbolIndex`] per module.
 #[derive(Debug, Default)]
 pub struct Resolver {
     search: DebugSearch,
-    cache: Mutex<HashMap<CacheKey, Arc<SymbolIndex>>>,
+    cache: RwLock<Cache>,
 }
 
 impl Resolver {
@@ -76,7 +78,7 @@ impl Resolver {
     pub fn with_search(search: DebugSearch) -> Self {
         Resolver {
             search,
-            cache: Mutex::default(),
+            cache: RwLock::default(),
         }
     }
 
@@ -85,14 +87,8 @@ impl Resolver {
     /// Fails with [`ErrorKind::BuildIdMismatch`] when the file on disk has another
     /// build-id than the loaded image (the file was replaced after it was loaded).
     pub fn index(&self, module: &Module) -> Result<Arc<SymbolIndex>> {
-        let key = (module.path.clone(), module.build_id.clone());
-        if let Some(i) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Ok(i.clone());
+        if let Some(index) = self.cached(module) {
+            return Ok(index);
         }
         let index = if module.is_vdso && module.pid.is_none() {
             crate::vdso::index()?
@@ -120,39 +116,58 @@ impl Resolver {
                 ));
             }
         }
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(cache.entry(key).or_insert(index).clone())
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        let entries = cache.entry(module.path.clone()).or_default();
+        // Another thread may have built the same index meanwhile: keep the first.
+        if let Some((_, existing)) = entries.iter().find(|(b, _)| *b == module.build_id) {
+            return Ok(existing.clone());
+        }
+        entries.push((module.build_id.clone(), index.clone()));
+        Ok(index)
+    }
+
+    fn cached(&self, module: &Module) -> Option<Arc<SymbolIndex>> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(module.path.as_path())?
+            .iter()
+            .find(|(b, _)| b.as_deref() == module.build_id.as_deref())
+            .map(|(_, index)| index.clone())
+    }
+
+    /// Looks `query` up in `module`'s index and hands the symbol to `f`.
+    fn with_symbol<'q, R>(
+        &self,
+        module: &Module,
+        query: impl Into<Query<'q>>,
+        f: impl FnOnce(&Symbol) -> Result<R>,
+    ) -> Result<R> {
+        let index = self.index(module)?;
+        let sym = index.lookup(query).map_err(|e| e.with_path(&module.path))?;
+        f(sym)
     }
 
     /// Finds `query` in `module` and computes its runtime address (bias + value) without
     /// running any code of the module.
     pub fn locate<'q>(&self, module: &Module, query: impl Into<Query<'q>>) -> Result<Located> {
-        let index = self.index(module)?;
-        let sym = index.lookup(query).map_err(|e| e.with_path(&module.path))?;
-        let address = match sym.kind() {
-            Kind::Tls => 0,
-            _ => module.bias.wrapping_add(sym.address()),
-        };
-        Ok(Located {
-            address,
-            file_address: sym.address(),
-            size: sym.size(),
-            kind: sym.kind(),
-            name: sym.versioned_name().into_owned(),
-            file: sym.file().map(str::to_owned),
-            module: module.path.clone(),
-        })
+        self.with_symbol(module, query, |sym| Ok(located(module, sym)))
     }
 
     /// The address of a data symbol (`STT_OBJECT`, common or untyped) in `module`.
     ///
     /// Refuses functions, IFUNCs and TLS variables with [`ErrorKind::KindMismatch`].
     pub fn object<'q>(&self, module: &Module, query: impl Into<Query<'q>>) -> Result<u64> {
-        let l = self.locate(module, query)?;
-        match l.kind {
-            Kind::Object | Kind::Common | Kind::NoType => Ok(l.address),
-            other => Err(mismatch(&l, other, "a data object", hint(other))),
-        }
+        self.with_symbol(module, query, |sym| match sym.kind() {
+            Kind::Object | Kind::Common | Kind::NoType => {
+                Ok(module.bias.wrapping_add(sym.address()))
+            }
+            other => Err(mismatch(
+                &located(module, sym),
+                other,
+                "a data object",
+                hint(other),
+            )),
+        })
     }
 
     /// The address of the code of a function in `module`: for an IFUNC, the
@@ -168,9 +183,23 @@ impl Resolver {
     /// `extern "C" fn(u64 hwcap, *const c_void) -> *const c_void`, as glibc calls them on
     /// x86_64.
     pub unsafe fn function<'q>(&self, module: &Module, query: impl Into<Query<'q>>) -> Result<u64> {
-        let l = self.locate(module, query)?;
+        // Plain functions are done without building a `Located`; the rest need its
+        // name and module for the IFUNC call or the error message.
+        enum Found {
+            Plain(u64),
+            Other(Located),
+        }
+        let found = self.with_symbol(module, query, |sym| {
+            Ok(match sym.kind() {
+                Kind::Func | Kind::NoType => Found::Plain(module.bias.wrapping_add(sym.address())),
+                _ => Found::Other(located(module, sym)),
+            })
+        })?;
+        let l = match found {
+            Found::Plain(address) => return Ok(address),
+            Found::Other(l) => l,
+        };
         match l.kind {
-            Kind::Func | Kind::NoType => Ok(l.address),
             Kind::Ifunc => {
                 this_process(module, &l, "call an IFUNC resolver")?;
                 type IfuncResolver =
@@ -282,6 +311,22 @@ fn mismatch(l: &Located, got: Kind, wanted: &str, hint: &str) -> Error {
             got.elf_name()
         ),
     )
+}
+
+fn located(module: &Module, sym: &Symbol) -> Located {
+    let address = match sym.kind() {
+        Kind::Tls => 0,
+        _ => module.bias.wrapping_add(sym.address()),
+    };
+    Located {
+        address,
+        file_address: sym.address(),
+        size: sym.size(),
+        kind: sym.kind(),
+        name: sym.versioned_name().into_owned(),
+        file: sym.file().map(str::to_owned),
+        module: module.path.clone(),
+    }
 }
 
 const _: () = {

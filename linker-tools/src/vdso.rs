@@ -1,6 +1,12 @@
 //! The vDSO: located through `getauxval(AT_SYSINFO_EHDR)` and indexed with
 //! [`SymbolIndex`] like any other ELF image.
 //!
+//! It feeds the syscall core: [`function`] is the resolver that the crate root binds
+//! into [`sys`](mod@crate::sys), whose [`clock_gettime`](crate::sys::clock_gettime),
+//! [`gettimeofday`](crate::sys::gettimeofday), [`time`](crate::sys::time()) and
+//! [`getcpu`](crate::sys::getcpu) call the functions it finds
+//! ([`sys::time_source`](crate::sys::time_source) tells whether they do).
+//!
 //! ```
 //! let index = linker_tools::vdso::index()?;
 //! let sym = index.lookup("__vdso_clock_gettime")?;
@@ -9,9 +15,11 @@
 //! # Ok::<(), linker_tools::elf::Error>(())
 //! ```
 
+use std::ffi::c_void;
+use std::ptr::NonNull;
 use std::sync::{Arc, OnceLock};
 
-use crate::elf::{Error, ErrorKind, SymbolIndex};
+use crate::elf::{Error, ErrorKind, Kind, SymbolIndex};
 
 /// The address of the vDSO's ELF header in this process, if the kernel mapped one.
 #[doc(alias = "AT_SYSINFO_EHDR")]
@@ -74,4 +82,41 @@ pub fn index() -> Result<Arc<SymbolIndex>, Error> {
         })
         .clone()
         .map_err(|m| Error::new(ErrorKind::NotFound, format!("vDSO: {m}")))
+}
+
+/// The vDSO's load bias: its runtime address minus its link-time address (the
+/// `p_vaddr` of the `PT_LOAD` segment that maps the ELF header).
+pub fn bias() -> Option<usize> {
+    let base = base()?;
+    let phdrs = crate::elf::program_headers(image()?).ok()?;
+    let load = phdrs
+        .iter()
+        .find(|p| p.p_type == object::elf::PT_LOAD.0 && p.offset == 0)?;
+    Some(base.wrapping_sub(load.vaddr as usize))
+}
+
+/// The runtime address of the vDSO function `name` with symbol version `version`
+/// (`"LINUX_2.6"` on x86_64), or `None` if this process's vDSO does not define it.
+///
+/// An unversioned symbol of that name also matches (a vDSO built without versions).
+///
+/// ```
+/// use linker_tools::vdso;
+/// let f = vdso::function("__vdso_clock_gettime", "LINUX_2.6").expect("x86_64 vDSO");
+/// let base = vdso::base().unwrap();
+/// assert!((f.as_ptr() as usize) > base);
+/// assert!(vdso::function("__vdso_clock_gettime", "LINUX_9.9").is_none());
+/// ```
+pub fn function(name: &str, version: &str) -> Option<NonNull<c_void>> {
+    let index = index().ok()?;
+    let sym = index.by_name(name).find(|s| {
+        s.is_defined() && s.kind() == Kind::Func && s.version().is_none_or(|v| v.name == version)
+    })?;
+    let addr = bias()?.wrapping_add(sym.address() as usize);
+    // The address must lie inside the mapped image.
+    let (start, len) = (base()?, image()?.len());
+    if addr < start || addr >= start + len {
+        return None;
+    }
+    NonNull::new(addr as *mut c_void)
 }

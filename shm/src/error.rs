@@ -39,6 +39,24 @@ pub enum ErrorKind {
     InvalidArgument,
     /// Anything else; see [`Error::errno`].
     Other,
+    /// [`channel`](crate::channel): the other side is gone — it closed its end, exited
+    /// or was killed — and every message it had committed has been received.
+    PeerGone,
+    /// [`channel`](crate::channel): the shared header or ring holds values the
+    /// protocol cannot produce (a misbehaving or compromised peer, or a stray write);
+    /// nothing outside the segment was touched.
+    Corrupt,
+    /// [`channel`](crate::channel): a `*_timeout` call ran out of time.
+    TimedOut,
+    /// [`channel`](crate::channel): a `try_*` call found the ring empty (receive) or
+    /// full (send).
+    WouldBlock,
+    /// [`channel`](crate::channel): the message is longer than the ring can carry
+    /// ([`Sender::max_message`](crate::channel::Sender::max_message)).
+    MessageTooLarge,
+    /// [`channel`](crate::channel): the segment is not a channel this version can
+    /// open — wrong magic, layout version, sizes or role.
+    Incompatible,
 }
 
 /// An error of the safe API: a [`kind`](Error::kind) to match, the
@@ -124,7 +142,12 @@ impl From<Error> for io::Error {
             | ErrorKind::OutOfBounds
             | ErrorKind::Misaligned
             | ErrorKind::InvalidArgument => io::ErrorKind::InvalidInput,
-            ErrorKind::Other => io::ErrorKind::Other,
+            ErrorKind::Other | ErrorKind::Incompatible => io::ErrorKind::Other,
+            ErrorKind::PeerGone => io::ErrorKind::BrokenPipe,
+            ErrorKind::Corrupt => io::ErrorKind::InvalidData,
+            ErrorKind::TimedOut => io::ErrorKind::TimedOut,
+            ErrorKind::WouldBlock => io::ErrorKind::WouldBlock,
+            ErrorKind::MessageTooLarge => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, e)
     }

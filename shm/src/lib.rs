@@ -7,6 +7,7 @@
 //! | [`sysv`] | the raw layer: the four calls declared with [`linker_tools::sys!`], typed flags ([`GetFlags`](sysv::GetFlags), [`AtFlags`](sysv::AtFlags)) and commands ([`Command`](sysv::Command)), the x86_64 kernel structures with asserted layouts, [`Key`], [`Id`] and glibc's [`ftok`](sysv::ftok) |
 //! | [`segment`] | [`Segment`]: create, open, inspect ([`SegmentInfo`]), change, lock and remove a segment; [`limits`], [`usage`] and [`list_segments`] (like `ipcs -m`) |
 //! | [`attach`] | [`Attachment`]: a mapped segment with bounds-checked copy, volatile and atomic accessors, `unsafe` raw access, and RAII detach |
+//! | [`channel`] | a cross-process message channel in a segment: SPSC ring of variable-length messages, spin-then-futex waiting, zero-copy closures, peer-death detection ([`ErrorKind::PeerGone`]) and validation of everything the peer writes ([`ErrorKind::Corrupt`]) |
 //! | [`error`] | [`Error`]: a [`ErrorKind`] to match, the kernel's errno, and a message naming the size, limit, key or permission involved |
 //!
 //! # Leaking nothing
@@ -46,6 +47,7 @@ compile_error!(
 );
 
 pub mod attach;
+pub mod channel;
 pub mod error;
 pub mod segment;
 pub mod sysv;

@@ -155,6 +155,10 @@ impl<'a> Query<'a> {
     /// assert_eq!(Query::parse("std::env::args"), Query::Name("std::env::args"));
     /// ```
     pub fn parse(text: &'a str) -> Query<'a> {
+        // The common case, a plain symbol name, in two `memchr` scans.
+        if !text.contains('@') && !text.contains(':') {
+            return Query::Name(text);
+        }
         if let Some((name, version)) = text.split_once("@@") {
             if !name.is_empty() {
                 return Query::Versioned {
@@ -333,6 +337,52 @@ impl SymbolIndex {
     /// Whether the index holds no symbol.
     pub fn is_empty(&self) -> bool {
         self.symbols.is_empty()
+    }
+
+    /// The heap memory the index owns, in bytes: its symbol array, name table, address
+    /// order, demangled table (once built), decompressed MiniDebugInfo and any names
+    /// that had to be copied. Symbol names themselves borrow from the mapped file and
+    /// are not counted; see [`mapped_bytes`](Self::mapped_bytes).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // hashbrown: one control byte per bucket (plus a group's worth) and the entries;
+        // `capacity()` is 7/8 of the buckets.
+        let buckets = (self.by_name.capacity() * 8 / 7).next_power_of_two();
+        let by_name = buckets * (size_of::<(&str, u32)>() + 1) + 16;
+        let demangled = self
+            .demangled
+            .get()
+            .map_or(0, |t| t.capacity() * size_of::<(u64, u32)>());
+        let owned: usize = self
+            ._backing
+            .iter()
+            .map(|b| match b {
+                Backing::Owned(b) => b.len(),
+                Backing::Map(_) | Backing::Static(_) => 0,
+            })
+            .sum();
+        self.symbols.capacity() * size_of::<Symbol>()
+            + by_name
+            + self.next_same_name.capacity() * size_of::<u32>()
+            + self.by_address.capacity() * size_of::<u32>()
+            + demangled
+            + owned
+            + self._strings.iter().map(|s| s.len()).sum::<usize>()
+            + self._strings.capacity() * size_of::<Box<str>>()
+            + self.search_log.iter().map(String::capacity).sum::<usize>()
+            + self.build_id.as_ref().map_or(0, Vec::capacity)
+    }
+
+    /// The bytes of mapped files the index reads names from (the file and its debug
+    /// companion): address space, paged in only where touched.
+    pub fn mapped_bytes(&self) -> usize {
+        self._backing
+            .iter()
+            .map(|b| match b {
+                Backing::Map(m) => m.len(),
+                Backing::Owned(_) | Backing::Static(_) => 0,
+            })
+            .sum()
     }
 
     /// Every symbol named exactly `name` (without version), defined or not.
@@ -911,9 +961,23 @@ fn split_version(full: &'static str) -> (&'static str, Option<(&'static str, boo
     }
 }
 
-fn soname<Elf: FileHeader<Endian = Endianness>>(
-    file: &ElfFile<'static, Elf>,
-) -> Result<Option<&'static [u8]>> {
+/// `DT_SONAME` of the ELF file in `data`, from its section headers, without indexing
+/// its symbols. `None` when it has none or cannot be parsed.
+pub(crate) fn soname_of(data: &[u8]) -> Option<&[u8]> {
+    match FileKind::parse(data).ok()? {
+        FileKind::Elf64 => {
+            soname(&ElfFile::<elf::FileHeader64<Endianness>>::parse(data).ok()?).ok()?
+        }
+        FileKind::Elf32 => {
+            soname(&ElfFile::<elf::FileHeader32<Endianness>>::parse(data).ok()?).ok()?
+        }
+        _ => None,
+    }
+}
+
+fn soname<'data, Elf: FileHeader<Endian = Endianness>>(
+    file: &ElfFile<'data, Elf>,
+) -> Result<Option<&'data [u8]>> {
     use object::read::elf::Dyn as _;
     let endian = file.endian();
     let sections = file.elf_section_table();

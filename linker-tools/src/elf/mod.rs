@@ -5,6 +5,11 @@
 //! | [`SymbolIndex`] | every symbol of a file or in-memory image, by name, version, demangled path, source file and address |
 //! | [`Symbol`], [`Kind`], [`Binding`], [`Visibility`], [`Version`] | one symbol and its ELF attributes |
 //! | [`Query`] | `name`, `name@VER`, `name@@VER`, `file.c::name`, `crate::path::func` |
+//! | [`NmTable`], [`NmSymbol`], [`NmOptions`] | one raw table (`.symtab` or `.dynsym`) as GNU nm lists it: type letters, versions, filters, sort orders |
+//! | [`FileInfo`], [`SymbolCounts`] | header facts (class, machine, entry, interpreter, needed libraries, debug links) and symbol counts |
+//! | [`MappedFile`] | a file mapped read-only, for the readers above that borrow from bytes |
+//! | [`SymbolDiff`], [`normalize_name`] | symbols added, removed or changed between two builds, matched on names without build hashes and compiler suffixes |
+//! | [`demangle_like_nm`] | demangling with GNU nm's (libiberty's) output conventions |
 //! | [`DebugSearch`] | how stripped files find their debug companion (build-id, debuglink + CRC, MiniDebugInfo) |
 //! | [`Error`], [`ErrorKind`] | the typed error shared with `process` and `resolve` |
 //!
@@ -14,13 +19,23 @@
 
 pub mod debuglink;
 mod demangle;
+mod diff;
 mod error;
 mod index;
+mod info;
+mod mapped;
+mod nm;
 mod symbol;
 
 pub use debuglink::DebugSearch;
+pub use demangle::demangle_like_nm;
+pub use diff::{Change, DiffEntry, DiffSide, SymbolDiff, normalize_name};
 pub use error::{Error, ErrorKind, Result};
+pub(crate) use index::soname_of;
 pub use index::{FileType, Query, SymbolIndex, SymbolSource};
+pub use info::{FileInfo, SymbolCounts};
+pub use mapped::MappedFile;
+pub use nm::{NmEntry, NmOptions, NmSection, NmSort, NmSymbol, NmTable, Placement, Table};
 pub use symbol::{Binding, Kind, Symbol, Tables, Version, Visibility};
 
 /// Reads the GNU build-id from the notes of a `PT_NOTE` segment (or `SHT_NOTE` section)

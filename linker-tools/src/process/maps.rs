@@ -76,6 +76,7 @@ pub fn remote_modules(pid: u32) -> Result<Vec<Module>, Error> {
             path: PathBuf::from("linux-vdso.so.1"),
             bias: start,
             build_id: None,
+            soname: None,
             tls_module_id: 0,
             segments: vec![(start, end)],
             is_main: false,
@@ -106,6 +107,7 @@ fn modules_for(path: &Path, maps: &[Mapping], mem: Option<&File>, pid: u32) -> V
     let Ok(phdrs) = elf::program_headers(&data) else {
         return Vec::new();
     };
+    let soname = elf::soname_of(&data).map(|s| String::from_utf8_lossy(s).into_owned());
     let loads: Vec<_> = phdrs
         .iter()
         .filter(|p| p.p_type == object::elf::PT_LOAD.0)
@@ -169,6 +171,7 @@ fn modules_for(path: &Path, maps: &[Mapping], mem: Option<&File>, pid: u32) -> V
                 path: path.to_path_buf(),
                 bias,
                 build_id,
+                soname: soname.clone(),
                 tls_module_id: 0,
                 segments,
                 is_main: false,

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`modules`] | every module of this process: main executable, libraries, the vDSO |
 //! | [`find`] | one module of this process by path, file name, soname or `"main"` |
+//! | [`Module::from_library`] | the module of a library opened with `libloading` (`dlinfo`) |
 //! | [`containing`] | the module of this process whose segments hold an address |
 //! | [`remote_modules`], [`find_remote`] | the same for another process, from `/proc/PID/maps` |
 //!
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 pub use maps::{find_remote, remote_modules};
 pub use self_modules::{containing, find, modules};
 
-use crate::elf::{Error, ErrorKind, SymbolIndex};
+use crate::elf::{Error, ErrorKind};
 
 /// One loaded ELF image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub struct Module {
     pub bias: u64,
     /// The GNU build-id read from the loaded image's `PT_NOTE` segments.
     pub build_id: Option<Vec<u8>>,
+    /// `DT_SONAME`: for this process read from the loaded image's dynamic section, for
+    /// another process from the file.
+    pub soname: Option<String>,
     /// The TLS module id (`dlpi_tls_modid`), 0 when it has no TLS or is in another process.
     pub tls_module_id: usize,
     /// The runtime address ranges of its `PT_LOAD` segments (start, end).
@@ -67,7 +71,7 @@ impl Module {
     }
 
     /// Whether `selector` names this module: `"main"`, a path (same file after
-    /// canonicalisation), or a file name. Sonames need the file: see [`find`].
+    /// canonicalisation), a file name, or its soname.
     pub fn matches(&self, selector: &str) -> bool {
         if selector == "main" {
             return self.is_main;
@@ -76,8 +80,99 @@ impl Module {
             let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
             return canon(Path::new(selector)) == canon(&self.path);
         }
-        self.file_name() == Some(selector)
+        self.file_name() == Some(selector) || self.soname.as_deref() == Some(selector)
     }
+
+    /// The module of a library opened with `libloading`, found through
+    /// `dlinfo(RTLD_DI_LINKMAP)` on its handle.
+    ///
+    /// The library is borrowed mutably only to read its handle (libloading 0.8 hands
+    /// the raw handle out by value); it is the same open library afterwards. The module
+    /// stays valid while the library stays open.
+    ///
+    /// ```
+    /// use linker_tools::process::Module;
+    /// // SAFETY: libm's initialisers are safe to run.
+    /// let mut lib = unsafe { libloading::Library::new("libm.so.6") }.unwrap();
+    /// let module = Module::from_library(&mut lib)?;
+    /// assert_eq!(module.soname.as_deref(), Some("libm.so.6"));
+    /// # Ok::<(), linker_tools::elf::Error>(())
+    /// ```
+    pub fn from_library(lib: &mut libloading::Library) -> Result<Module, Error> {
+        let placeholder = libloading::Library::from(libloading::os::unix::Library::this());
+        let unix: libloading::os::unix::Library = std::mem::replace(lib, placeholder).into();
+        let handle = unix.into_raw();
+        // SAFETY: `handle` came from libloading's `dlopen` and is still open: we own it
+        // until it is handed back below.
+        let found = unsafe { Module::from_dl_handle(handle) };
+        // SAFETY: `handle` is the live handle taken out of `lib` above; it goes back to
+        // exactly one owner.
+        *lib = unsafe { libloading::os::unix::Library::from_raw(handle) }.into();
+        found
+    }
+
+    /// The module of a `dlopen(3)` handle, through `dlinfo(RTLD_DI_LINKMAP)`: the
+    /// loaded object whose load bias is the link map's `l_addr` and whose segments hold
+    /// its dynamic section (`l_ld`).
+    ///
+    /// # Safety
+    ///
+    /// `handle` must be a handle returned by `dlopen` and not yet closed.
+    pub unsafe fn from_dl_handle(handle: *mut std::ffi::c_void) -> Result<Module, Error> {
+        let mut map: *mut LinkMap = std::ptr::null_mut();
+        // SAFETY: `handle` is an open dlopen handle (our contract); RTLD_DI_LINKMAP
+        // stores one `struct link_map *` into `map`.
+        let r = unsafe {
+            dlinfo(
+                handle,
+                RTLD_DI_LINKMAP,
+                (&mut map as *mut *mut LinkMap).cast(),
+            )
+        };
+        if r != 0 || map.is_null() {
+            return Err(Error::new(
+                ErrorKind::UnknownModule,
+                "dlinfo(RTLD_DI_LINKMAP) refused the handle: it is not an open dlopen handle",
+            ));
+        }
+        // SAFETY: glibc returned a pointer to the handle's link map, which lives while
+        // the handle is open; we read its first (ABI-stable, <link.h>) fields.
+        let (addr, ld) = unsafe { ((*map).l_addr as u64, (*map).l_ld as u64) };
+        let mods = modules();
+        mods.iter()
+            .find(|m| !m.is_vdso && m.bias == addr && m.contains(ld))
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UnknownModule,
+                    format!(
+                        "no loaded module has load bias {addr:#x} and its dynamic section at {ld:#x}"
+                    ),
+                )
+            })
+    }
+}
+
+/// The head of glibc's `struct link_map` (`<link.h>`): the public, stable fields.
+#[repr(C)]
+struct LinkMap {
+    l_addr: usize,
+    l_name: *const std::ffi::c_char,
+    l_ld: *const std::ffi::c_void,
+    l_next: *mut LinkMap,
+    l_prev: *mut LinkMap,
+}
+
+/// `RTLD_DI_LINKMAP` from `<dlfcn.h>`.
+const RTLD_DI_LINKMAP: std::ffi::c_int = 2;
+
+unsafe extern "C" {
+    /// `dlinfo(3)` (glibc, `<dlfcn.h>`).
+    fn dlinfo(
+        handle: *mut std::ffi::c_void,
+        request: std::ffi::c_int,
+        info: *mut std::ffi::c_void,
+    ) -> std::ffi::c_int;
 }
 
 pub(crate) fn hex(bytes: Option<&[u8]>) -> String {
@@ -87,23 +182,11 @@ pub(crate) fn hex(bytes: Option<&[u8]>) -> String {
     }
 }
 
-/// Picks the module that `selector` names among `modules`; sonames are read from the files.
+/// Picks the module that `selector` names among `modules` (by path, file name, or the
+/// soname each module already carries: no file is opened).
 pub(crate) fn select(modules: Vec<Module>, selector: &str, where_: &str) -> Result<Module, Error> {
     if let Some(m) = modules.iter().find(|m| m.matches(selector)) {
         return Ok(m.clone());
-    }
-    if !selector.contains('/') && selector != "main" {
-        for m in &modules {
-            if m.is_vdso {
-                continue;
-            }
-            let soname = SymbolIndex::open_with(&m.path, &crate::elf::DebugSearch::disabled())
-                .ok()
-                .and_then(|i| i.soname().map(str::to_owned));
-            if soname.as_deref() == Some(selector) {
-                return Ok(m.clone());
-            }
-        }
     }
     let names: Vec<String> = modules
         .iter()

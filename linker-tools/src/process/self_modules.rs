@@ -71,10 +71,12 @@ unsafe extern "C" fn callback(
     let bias = info.dlpi_addr;
     let mut segments = Vec::new();
     let mut build_id = None;
+    let mut dynamic = None;
     for p in phdrs {
         let start = bias.wrapping_add(p.p_vaddr);
         match p.p_type {
             libc::PT_LOAD => segments.push((start, start.wrapping_add(p.p_memsz))),
+            libc::PT_DYNAMIC => dynamic = Some((start, p.p_memsz)),
             libc::PT_NOTE if build_id.is_none() && p.p_memsz > 0 => {
                 // SAFETY: a PT_NOTE segment lies inside a loaded PT_LOAD segment of this
                 // image (the loader mapped it readable); we read p_memsz bytes of it.
@@ -85,10 +87,15 @@ unsafe extern "C" fn callback(
             _ => {}
         }
     }
+    // SAFETY: `dynamic` is this image's PT_DYNAMIC, mapped by the loader; every other
+    // address `soname_in_memory` reads is first checked to lie in `segments`.
+    let soname =
+        dynamic.and_then(|(at, len)| unsafe { soname_in_memory(at, len, bias, &segments) });
     out.push(Module {
         path: name,
         bias,
         build_id,
+        soname,
         tls_module_id: info.dlpi_tls_modid,
         segments,
         is_main: false,
@@ -96,4 +103,61 @@ unsafe extern "C" fn callback(
         pid: None,
     });
     0
+}
+
+/// `DT_SONAME` read from a loaded image's dynamic section: no file is opened.
+///
+/// `DT_STRTAB` holds a runtime address once the dynamic linker has relocated it (glibc
+/// does so in place for writable dynamic sections) and a link-time one otherwise (the
+/// vDSO's read-only one); whichever lies in the image's segments is used.
+///
+/// # Safety
+///
+/// `[dynamic, dynamic + len)` must be the image's `PT_DYNAMIC` segment, mapped readable,
+/// and `segments` its mapped `PT_LOAD` ranges.
+unsafe fn soname_in_memory(
+    dynamic: u64,
+    len: u64,
+    bias: u64,
+    segments: &[(u64, u64)],
+) -> Option<String> {
+    // Whether `[a, a + n)` lies within one mapped segment.
+    let within = |a: u64, n: u64| {
+        segments
+            .iter()
+            .any(|&(s, e)| a >= s && a.checked_add(n).is_some_and(|end| end <= e))
+    };
+    if dynamic % 8 != 0 || !within(dynamic, len) {
+        return None;
+    }
+    let count = (len / 16).min(1 << 16) as usize;
+    // SAFETY: the caller guarantees the segment is mapped readable; it is an array of
+    // (d_tag, d_val) pairs of 8 bytes each (Elf64_Dyn), and `dynamic` is aligned.
+    let dyns = unsafe { std::slice::from_raw_parts(dynamic as *const [u64; 2], count) };
+    let (mut strtab, mut strsz, mut soname) = (None, None, None);
+    for &[tag, val] in dyns {
+        match tag {
+            0 => break,               // DT_NULL
+            5 => strtab = Some(val),  // DT_STRTAB
+            10 => strsz = Some(val),  // DT_STRSZ
+            14 => soname = Some(val), // DT_SONAME
+            _ => {}
+        }
+    }
+    let (strtab, strsz, offset) = (strtab?, strsz?, soname?);
+    let base = if within(strtab, strsz) {
+        strtab
+    } else {
+        let relocated = bias.wrapping_add(strtab);
+        within(relocated, strsz).then_some(relocated)?
+    };
+    if offset >= strsz {
+        return None;
+    }
+    // SAFETY: `[base, base + strsz)` lies within one of the image's mapped segments
+    // (checked above).
+    let table = unsafe { std::slice::from_raw_parts(base as *const u8, strsz as usize) };
+    let bytes = &table[offset as usize..];
+    let end = bytes.iter().position(|&b| b == 0)?;
+    std::str::from_utf8(&bytes[..end]).ok().map(str::to_owned)
 }

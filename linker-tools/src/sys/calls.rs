@@ -9,11 +9,12 @@
 use std::ffi::{CStr, c_void};
 use std::os::fd::{BorrowedFd, OwnedFd};
 
+use super::Errno;
+use super::time::Timeval;
 use super::types::{
     ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
     UtsName, Whence,
 };
-use super::Errno;
 
 /// `AT_FDCWD`: the current working directory, for the `dirfd` of `*at` calls.
 pub const CWD: BorrowedFd<'static> = {
@@ -138,6 +139,32 @@ pub mod unchecked {
         ///
         /// `ts` must be valid for writing one [`Timespec`].
         pub unsafe fn clock_gettime(clock: ClockId, ts: *mut Timespec) -> Result<()> = clock_gettime;
+        /// `gettimeofday(2)` into `tv`; `tz` (obsolete) is null or a `struct timezone`.
+        ///
+        /// The safe [`sys::gettimeofday`](super::super::gettimeofday) goes through the
+        /// vDSO; this is always the system call.
+        ///
+        /// # Safety
+        ///
+        /// `tv` must be null or valid for writing one [`Timeval`]; `tz` null or valid for
+        /// writing a `struct timezone` (two `i32`s).
+        pub unsafe fn gettimeofday(tv: *mut Timeval, tz: *mut c_void) -> Result<()> = gettimeofday;
+        /// `time(2)`: seconds since the Epoch (the bits of a signed `time_t`), also
+        /// stored at `t` unless it is null. Always the system call (see
+        /// [`sys::time`](super::super::time()) for the vDSO one).
+        ///
+        /// # Safety
+        ///
+        /// `t` must be null or valid for writing one `i64`.
+        pub unsafe fn time(t: *mut i64) -> Result<u64> = time;
+        /// `getcpu(2)`: the current CPU and NUMA node into `cpu` and `node`; `cache` is
+        /// unused since Linux 2.6.24. Always the system call (see
+        /// [`sys::getcpu`](super::super::getcpu) for the vDSO one).
+        ///
+        /// # Safety
+        ///
+        /// `cpu` and `node` must each be null or valid for writing one `u32`.
+        pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> Result<()> = getcpu;
         /// `uname(2)` into `buf`.
         ///
         /// # Safety
@@ -207,7 +234,12 @@ pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errn
 }
 
 /// `openat(2)`: opens `path` relative to `dirfd` ([`CWD`] for the working directory).
-pub fn openat(dirfd: BorrowedFd<'_>, path: &CStr, flags: OFlags, mode: Mode) -> Result<OwnedFd, Errno> {
+pub fn openat(
+    dirfd: BorrowedFd<'_>,
+    path: &CStr,
+    flags: OFlags,
+    mode: Mode,
+) -> Result<OwnedFd, Errno> {
     // SAFETY: a `&CStr` is NUL-terminated.
     unsafe { unchecked::openat(dirfd, path.as_ptr().cast(), flags, mode) }
 }
@@ -220,16 +252,6 @@ pub fn pipe2(flags: OFlags) -> Result<(OwnedFd, OwnedFd), Errno> {
     unsafe { unchecked::pipe2(fds.as_mut_ptr(), flags)? };
     // SAFETY: on success the kernel stored two new descriptors that nobody owns yet.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// `clock_gettime(2)`: the current time of `clock`.
-///
-/// Errors: `EINVAL` for a clock the kernel does not know.
-pub fn clock_gettime(clock: ClockId) -> Result<Timespec, Errno> {
-    let mut ts = Timespec::default();
-    // SAFETY: `ts` is a valid, writable Timespec.
-    unsafe { unchecked::clock_gettime(clock, &mut ts)? };
-    Ok(ts)
 }
 
 /// `uname(2)`: the kernel's name, release, version and machine.

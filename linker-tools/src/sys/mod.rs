@@ -11,6 +11,7 @@
 //! | [`sys!`](crate::sys!) / [`sysnb!`](crate::sysnb!) | `//sys` / `//sysnb` + mksyscall | one-line typed wrapper declarations, blocking (observed) and raw |
 //! | [`Sysno`], [`Errno`] | `zsysnum_linux_amd64.go`, `zerrors_linux_amd64.go` | tables generated from the kernel by `cargo xtask gen` |
 //! | the functions re-exported from `calls` | `zsyscall_linux_amd64.go` | the wrappers declared with the macros |
+//! | [`clock_gettime`], [`gettimeofday`], [`time()`], [`getcpu`] | `runtime/vdso_linux_amd64.go`, `vgettimeofday` | time calls through the vDSO (found by [`vdso`](crate::vdso)), falling back to the system call; [`time_source`] says which |
 //!
 //! The inline assembly lives in one small file per architecture (`arch/x86_64.rs`);
 //! everything above it is plain Rust.
@@ -41,15 +42,20 @@ mod errno;
 pub mod hook;
 mod macros;
 mod sysno;
+mod time;
 mod types;
 
 pub use calls::*;
 pub use conv::{SysArg, SysRet};
 pub use errno::{Errno, InvalidErrno};
 pub use sysno::{Sysno, UnknownSysno};
+pub use time::{
+    CpuNode, TimeCall, TimeSource, Timeval, VdsoResolver, VdsoRouting, clock_gettime, getcpu,
+    gettimeofday, set_vdso_routing, time, time_source,
+};
 pub use types::{
-    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec, UtsName,
-    Whence,
+    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
+    UtsName, Whence,
 };
 
 /// Decodes a raw kernel return value: `-4095..=-1` is `Err(errno)`, anything else `Ok`.

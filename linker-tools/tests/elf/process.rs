@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use linker_tools::elf::{ErrorKind, SymbolIndex};
-use linker_tools::process;
+use linker_tools::process::{self, Module};
 use linker_tools::resolve::Resolver;
 use linkname_fixtures as fx;
 
@@ -138,6 +138,8 @@ fn remote_modules_agree_with_dl_iterate_phdr_for_ourselves() {
             .unwrap_or_else(|| panic!("{} not in maps", m.path.display()));
         assert_eq!(r.bias, m.bias, "{}", m.path.display());
         assert_eq!(r.build_id, m.build_id, "{}", m.path.display());
+        // Read from the file there, from the loaded dynamic section here.
+        assert_eq!(r.soname, m.soname, "{}", m.path.display());
     }
     let _ = std::io::stdout().flush();
 }
@@ -146,4 +148,85 @@ fn remote_modules_agree_with_dl_iterate_phdr_for_ourselves() {
 fn unknown_process_is_an_io_error() {
     let err = process::remote_modules(u32::MAX - 7).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
+}
+
+/// A copy of the fixture library whose file name is not its soname (`libsoprobe.so`,
+/// patched into `.dynstr` in place of `libfixture.so`, same length), loaded once and
+/// kept loaded: other tests compare module lists.
+fn renamed_library() -> &'static (libloading::Library, std::path::PathBuf) {
+    static LIB: std::sync::OnceLock<(libloading::Library, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    LIB.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("soname-probe");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut bytes = std::fs::read(fx::LIB).unwrap();
+        let (from, to) = (b"libfixture.so\0", b"libsoprobe.so\0");
+        let mut patched = 0;
+        while let Some(at) = bytes.windows(from.len()).position(|w| w == from) {
+            bytes[at..at + to.len()].copy_from_slice(to);
+            patched += 1;
+        }
+        assert!(patched > 0, "the fixture's soname is libfixture.so");
+        // Written aside and renamed: a test process still running from an earlier
+        // build keeps its own inode.
+        let path = dir.join("renamed-probe.so");
+        let tmp = dir.join(format!("renamed-probe.so.{}", std::process::id()));
+        std::fs::write(&tmp, &bytes).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        // SAFETY: the fixture library has no constructors with side effects.
+        let lib = unsafe { libloading::Library::new(&path) }.unwrap();
+        (lib, path)
+    })
+}
+
+#[test]
+fn soname_is_read_from_the_loaded_image() {
+    let (_, path) = renamed_library();
+    let m = process::find("libsoprobe.so").unwrap();
+    assert_eq!(m.path, *path);
+    assert_eq!(m.soname.as_deref(), Some("libsoprobe.so"));
+    assert_eq!(m.file_name(), Some("renamed-probe.so"));
+    // Every module's soname is its file's DT_SONAME.
+    for m in process::modules().iter().filter(|m| !m.is_vdso) {
+        let file =
+            SymbolIndex::open_with(&m.path, &linker_tools::elf::DebugSearch::disabled()).unwrap();
+        assert_eq!(m.soname.as_deref(), file.soname(), "{}", m.path.display());
+    }
+    // The vDSO has no file: its soname can only come from memory.
+    let vdso = process::modules().into_iter().find(|m| m.is_vdso).unwrap();
+    assert_eq!(vdso.soname.as_deref(), Some("linux-vdso.so.1"));
+    assert!(process::find("linux-vdso.so.1").unwrap().is_vdso);
+    // Selection by soname no longer opens each file: it is as cheap as listing.
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        process::find("libsoprobe.so").unwrap();
+    }
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(1),
+        "20 selections by soname took {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn a_libloading_library_turns_into_its_module() {
+    // SAFETY: the fixture library has no constructors with side effects.
+    let mut lib = unsafe { libloading::Library::new(fx::LIB) }.unwrap();
+    let m = Module::from_library(&mut lib).unwrap();
+    assert_eq!(m, process::find(fx::LIB).unwrap());
+    assert_eq!(m.soname.as_deref(), Some("libfixture.so"));
+    // The library is still open and usable afterwards.
+    // SAFETY: fx_versioned is `int fx_versioned(void)`.
+    let f = unsafe { lib.get::<unsafe extern "C" fn() -> i32>(b"fx_versioned\0") }.unwrap();
+    assert!(m.contains(*f as usize as u64));
+    // The same library under another file name and soname is another module.
+    let (_, path) = renamed_library();
+    // SAFETY: as above; a second reference to an already loaded library.
+    let mut again = unsafe { libloading::Library::new(path) }.unwrap();
+    let renamed = Module::from_library(&mut again).unwrap();
+    assert_eq!(renamed.path, *path);
+    assert_ne!(renamed.bias, m.bias);
+    // A handle of the main program (dlopen(NULL)) is the main executable.
+    let mut this: libloading::Library = libloading::os::unix::Library::this().into();
+    assert!(Module::from_library(&mut this).unwrap().is_main);
 }

@@ -190,21 +190,7 @@ pub(crate) fn cases(t: &mut Table) {
             &wake,
         );
         let libc = interrupt(
-            &|| {
-                // SAFETY: as above, through the C library.
-                lc(unsafe {
-                    libc::syscall(
-                        libc::SYS_futex,
-                        word.as_ptr(),
-                        (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as libc::c_long,
-                        0 as libc::c_long,
-                        timeout(),
-                        0 as libc::c_long,
-                        0 as libc::c_long,
-                    )
-                })
-                .map(drop)
-            },
+            &|| libc_futex_wait(&word, libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, ts, 0),
             &wake,
         );
         let rustix = interrupt(
@@ -236,21 +222,7 @@ pub(crate) fn cases(t: &mut Table) {
         &wake,
     );
     let libc = interrupt(
-        &|| {
-            // SAFETY: as above, through the C library.
-            lc(unsafe {
-                libc::syscall(
-                    libc::SYS_futex,
-                    word.as_ptr(),
-                    op.as_raw() as libc::c_long,
-                    0 as libc::c_long,
-                    &raw const until,
-                    0 as libc::c_long,
-                    0xffff_ffff as libc::c_long,
-                )
-            })
-            .map(drop)
-        },
+        &|| libc_futex_wait(&word, op.as_raw() as libc::c_int, Some(&until), !0),
         &wake,
     );
     let rustix = interrupt(
@@ -277,4 +249,30 @@ pub(crate) fn cases(t: &mut Table) {
         0,
         "no case needed the fallback wake"
     );
+}
+
+/// `futex(2)` through the C library's `syscall(3)`: the wait operation `op` on `word`
+/// while it holds 0, with `timeout` (`None`: none) and `val3` (the bitset of
+/// `FUTEX_WAIT_BITSET`).
+fn libc_futex_wait(
+    word: &AtomicU32,
+    op: libc::c_int,
+    timeout: Option<&Timespec>,
+    val3: u32,
+) -> Outcome<()> {
+    let timeout = timeout.map_or(ptr::null(), |ts| ts as *const Timespec);
+    // SAFETY: `word` is a live atomic; `timeout` is null or a live Timespec (the
+    // kernel's layout); `uaddr2` is unused by the wait operations.
+    lc(unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            op as libc::c_long,
+            0 as libc::c_long,
+            timeout,
+            0 as libc::c_long,
+            libc::c_long::from(val3),
+        )
+    })
+    .map(drop)
 }

@@ -155,23 +155,27 @@ fn clocks(t: &mut Table) {
     }
 }
 
-/// The six fields, as bytes.
-fn fields(u: &UtsName) -> Vec<Vec<u8>> {
-    [
-        u.sysname(),
-        u.nodename(),
-        u.release(),
-        u.version(),
-        u.machine(),
-        u.domainname(),
-    ]
-    .iter()
-    .map(|f| f.to_bytes().to_vec())
-    .collect()
+/// The six fields of a `uname` result, as bytes: ours (`UtsName`) and rustix's `Uname`
+/// name their accessors alike.
+macro_rules! fields {
+    ($u:expr) => {{
+        let u = $u;
+        [
+            u.sysname(),
+            u.nodename(),
+            u.release(),
+            u.version(),
+            u.machine(),
+            u.domainname(),
+        ]
+        .iter()
+        .map(|f| f.to_bytes().to_vec())
+        .collect::<Vec<Vec<u8>>>()
+    }};
 }
 
 fn uname(t: &mut Table) {
-    let ours = sys::uname().map(|u| fields(&u));
+    let ours = sys::uname().map(|u| fields!(&u));
     // SAFETY: utsname is plain old data; all zeroes is a valid value.
     let mut buf: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: `buf` is a valid, writable utsname.
@@ -193,18 +197,7 @@ fn uname(t: &mut Table) {
         })
         .collect::<Vec<_>>()
     });
-    let u = rustix::system::uname();
-    let rustix = [
-        u.sysname(),
-        u.nodename(),
-        u.release(),
-        u.version(),
-        u.machine(),
-        u.domainname(),
-    ]
-    .iter()
-    .map(|f| f.to_bytes().to_vec())
-    .collect::<Vec<_>>();
+    let rustix = fields!(&rustix::system::uname());
     assert_eq!(ours.as_ref().map(|f| &f[0][..]), Ok(&b"Linux"[..]));
     assert_eq!(ours.as_ref().map(|f| &f[4][..]), Ok(&b"x86_64"[..]));
     t.case(

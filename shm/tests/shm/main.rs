@@ -1,6 +1,7 @@
 //! Integration tests for `shm`, with real processes.
 //!
-//! This binary has its own `main` (`harness = false`), Go's `TestMain` pattern:
+//! This binary has its own `main` (`harness = false`), Go's `TestMain` pattern, shared
+//! with the channel tests in `../support/runner.rs`:
 //!
 //! - started with `SHM_TEST_CHILD_ROLE` set, it is a spawned helper process
 //!   ([`helper_main`]), not a test run;
@@ -15,89 +16,26 @@
 //! `--list` lists them.
 
 mod cases;
+#[path = "../support/runner.rs"]
+mod runner;
 mod support;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::CHILD_ENV;
-
-/// A case: a name and a function that panics on failure.
-pub(crate) type Case = (&'static str, fn());
-
-/// Milliseconds since the runner started when the current case began (0: none).
-static CASE_STARTED: AtomicU64 = AtomicU64::new(0);
-/// No case may take longer than this.
-const CASE_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) use runner::Case;
 
 fn main() -> ExitCode {
-    if let Ok(role) = std::env::var(CHILD_ENV) {
-        return helper_main(&role);
-    }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let filters: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(String::as_str)
-        .collect();
-    let cases: Vec<Case> = cases::ALL
-        .iter()
-        .copied()
-        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)))
-        .collect();
-    if args.iter().any(|a| a == "--list") {
-        for (name, _) in &cases {
-            println!("{name}: test");
-        }
-        return ExitCode::SUCCESS;
-    }
-
-    let origin = Instant::now();
-    start_watchdog(origin);
-    println!("\nrunning {} tests", cases.len());
-    let mut failed = Vec::new();
-    for (name, case) in &cases {
-        CASE_STARTED.store(origin.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
-        let t = Instant::now();
-        let ok = catch_unwind(AssertUnwindSafe(case)).is_ok();
-        CASE_STARTED.store(0, Ordering::SeqCst);
-        println!(
-            "test {name} ... {} ({:.0?})",
-            if ok { "ok" } else { "FAILED" },
-            t.elapsed()
-        );
-        if !ok {
-            failed.push(*name);
-        }
-    }
-
-    // The leak check runs after every case, whatever the filter.
-    let leaks = leak_check();
-    if !leaks.is_empty() {
-        println!("test no_segment_left_behind ... FAILED");
-        for l in &leaks {
-            println!("  leaked: {l}");
-        }
-        failed.push("no_segment_left_behind");
-    } else {
-        println!("test no_segment_left_behind ... ok");
-    }
-
-    println!(
-        "\ntest result: {}. {} passed; {} failed; finished in {:.2?}\n",
-        if failed.is_empty() { "ok" } else { "FAILED" },
-        cases.len() + 1 - failed.len(),
-        failed.len(),
-        origin.elapsed()
-    );
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        println!("failures:\n    {}", failed.join("\n    "));
-        ExitCode::FAILURE
-    }
+    runner::run(runner::TestMain {
+        role_env: support::CHILD_ENV,
+        child_main: helper_main,
+        cases: cases::ALL.to_vec(),
+        case_timeout: Duration::from_secs(20),
+        leak_check,
+        on_timeout: || {
+            let _ = leak_check();
+        },
+    })
 }
 
 /// Segments created by this process or its children, or carrying one of its keys or
@@ -115,25 +53,6 @@ fn leak_check() -> Vec<String> {
         }
     }
     leaks
-}
-
-/// Fails the whole run if one case takes longer than [`CASE_TIMEOUT`]. The thread only
-/// sleeps and reads an atomic until then (so forking stays safe).
-fn start_watchdog(origin: Instant) {
-    std::thread::spawn(move || {
-        loop {
-            std::thread::sleep(Duration::from_millis(200));
-            let started = CASE_STARTED.load(Ordering::SeqCst);
-            if started != 0 {
-                let now = origin.elapsed().as_millis() as u64 + 1;
-                if now.saturating_sub(started) > CASE_TIMEOUT.as_millis() as u64 {
-                    eprintln!("a test case exceeded {CASE_TIMEOUT:?}; removing tracked segments");
-                    let _ = leak_check();
-                    std::process::exit(2);
-                }
-            }
-        }
-    });
 }
 
 /// The roles of a re-executed helper process.

@@ -1,0 +1,877 @@
+//! One ELF symbol table as GNU `nm` sees it: raw entries, nm's type letters, its
+//! filters and its sort orders.
+//!
+//! [`SymbolIndex`](super::SymbolIndex) merges `.symtab`, `.dynsym` and debug files into one
+//! view for lookups; `nm` shows exactly one table (`.symtab`, or `.dynsym` with `-D`),
+//! entry by entry, in an order and with letters defined by BFD. This module reproduces
+//! that view so that a listing built from it is byte-for-byte GNU nm's (binutils 2.40,
+//! `LC_COLLATE=C`):
+//!
+//! * [`NmTable::read`] reads one table of an ELF image (32- or 64-bit, any endianness);
+//! * [`NmSymbol::type_char`] is nm's letter (BFD's `bfd_decode_symclass`): `U`/`w`/`v`
+//!   for undefined, `C` common, `i` IFUNC, `W`/`V` weak, `u` unique, `A`/`T`/`D`/`R`/`B`/
+//!   `N`/`n` from the section's flags, lowercase for local symbols, `?` when BFD cannot
+//!   classify;
+//! * [`NmSymbol::version`] is the `@VER`/`@@VER` suffix nm appends to dynamic symbols;
+//! * [`NmTable::list`] filters and sorts as `nm`'s `-u`, `--defined-only`, `-g`, `-a`,
+//!   `-n`, `-p`, `-r` and `--size-sort` do, including the tie-breaks (a stable sort on the
+//!   bare name, table order last).
+//!
+//! Names are bytes, borrowed from the image: ELF does not promise UTF-8 and nm prints
+//! them as they are.
+
+use object::elf;
+use object::read::elf::{FileHeader, SectionHeader as _, SectionTable, Sym as _};
+use object::{Endianness, FileKind};
+
+use super::error::{Error, ErrorKind, Result};
+
+/// Which symbol table to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// `.symtab` (`SHT_SYMTAB`): every symbol the linker kept, `nm`'s default.
+    Symtab,
+    /// `.dynsym` (`SHT_DYNSYM`): the dynamic symbols, `nm -D`.
+    Dynsym,
+}
+
+/// Where a symbol lives, in BFD's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Placement {
+    /// `SHN_UNDEF`: a reference to a symbol defined elsewhere.
+    Undefined,
+    /// `SHN_ABS`, or a section BFD does not model (string/symbol tables, out of range).
+    Absolute,
+    /// `SHN_COMMON` (and `SHN_X86_64_LCOMMON` on x86-64): a common block.
+    Common,
+    /// A section, by its ELF index.
+    Section(u32),
+}
+
+/// One section header, as much of it as nm's letters and size sort need.
+#[derive(Debug, Clone, Copy)]
+pub struct NmSection<'a> {
+    /// The section's name.
+    pub name: &'a [u8],
+    /// `sh_addr`.
+    pub address: u64,
+    /// `sh_size`.
+    pub size: u64,
+    /// The lowercase letter nm derives from this section (`t`, `d`, `r`, `b`, `n`, `N`,
+    /// `?`, or a PE-style `i`/`e`/`p` for `.idata`/`.edata`/`.pdata` names).
+    pub letter: u8,
+    /// Whether BFD makes a section of it; symbols in sections it does not are absolute.
+    pub modelled: bool,
+}
+
+/// A symbol of one table, with what nm prints about it.
+#[derive(Debug, Clone, Copy)]
+pub struct NmSymbol<'a> {
+    name: &'a [u8],
+    version: Option<(&'a [u8], bool)>,
+    value: u64,
+    size: u64,
+    index: u32,
+    placement: Placement,
+    st_info: u8,
+    st_other: u8,
+    type_char: u8,
+}
+
+impl<'a> NmSymbol<'a> {
+    /// The name as stored (for a section symbol with an empty name, its section's name,
+    /// as nm shows it). Static names of linked files may carry `@VER` themselves.
+    pub fn name(&self) -> &'a [u8] {
+        self.name
+    }
+
+    /// The version nm appends to a dynamic symbol: (`VER`, `true`) prints `name@@VER`,
+    /// (`VER`, `false`) prints `name@VER`. `None` for local, base-version and unversioned
+    /// symbols, and for every `.symtab` entry.
+    pub fn version(&self) -> Option<(&'a [u8], bool)> {
+        self.version
+    }
+
+    /// nm's value: `st_value`, or the size for a common symbol (ELF keeps the alignment
+    /// in `st_value`).
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
+    /// `st_size`.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The index of the entry in its table.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// Where the symbol lives.
+    pub fn placement(&self) -> Placement {
+        self.placement
+    }
+
+    /// `st_info`: binding in the high nibble, type in the low one.
+    pub fn st_info(&self) -> u8 {
+        self.st_info
+    }
+
+    /// `st_other`: the visibility in the low two bits.
+    pub fn st_other(&self) -> u8 {
+        self.st_other
+    }
+
+    /// nm's type letter (see the module docs).
+    pub fn type_char(&self) -> u8 {
+        self.type_char
+    }
+
+    /// Whether nm leaves the value column blank: `U`, `w` and `v`.
+    pub fn is_undefined_class(&self) -> bool {
+        matches!(self.type_char, b'U' | b'w' | b'v')
+    }
+
+    /// An `STT_SECTION` symbol (BFD: a section symbol, shown only with `-a`).
+    pub fn is_section_symbol(&self) -> bool {
+        self.st_info & 0xf == elf::STT_SECTION.0
+    }
+
+    /// An `STT_FILE` symbol (shown only with `-a`).
+    pub fn is_file_symbol(&self) -> bool {
+        self.st_info & 0xf == elf::STT_FILE.0
+    }
+
+    /// What nm calls a debugging symbol (section and file symbols), hidden without `-a`.
+    pub fn is_debugging(&self) -> bool {
+        self.is_section_symbol() || self.is_file_symbol()
+    }
+
+    fn binding(&self) -> u8 {
+        self.st_info >> 4
+    }
+
+    /// What `nm -g` keeps: global (defined), weak and unique symbols, undefined and common ones.
+    pub fn is_external(&self) -> bool {
+        let b = self.binding();
+        matches!(self.placement, Placement::Undefined | Placement::Common)
+            || b == elf::STB_GLOBAL.0
+            || b == elf::STB_WEAK.0
+            || b == elf::STB_GNU_UNIQUE.0
+    }
+}
+
+/// How [`NmTable::list`] orders symbols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NmSort {
+    /// By name, bytewise (nm's default, with `LC_COLLATE=C`).
+    #[default]
+    Name,
+    /// By address, undefined symbols first, then by name (`-n`).
+    Address,
+    /// By size, dropping absolute, undefined and zero-sized symbols (`--size-sort`).
+    Size,
+    /// Table order (`-p`).
+    None,
+}
+
+/// Which symbols [`NmTable::list`] keeps and how it orders them: nm's flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NmOptions {
+    /// `-u`: only undefined symbols.
+    pub undefined_only: bool,
+    /// `--defined-only`.
+    pub defined_only: bool,
+    /// `-g`: only external symbols.
+    pub external_only: bool,
+    /// `-a`: keep section and file symbols too.
+    pub debug_syms: bool,
+    /// The order.
+    pub sort: NmSort,
+    /// `-r`: reverse it.
+    pub reverse: bool,
+}
+
+/// An entry of a listing: a symbol and the size nm associates with it (its `st_size`,
+/// or for a section symbol in a size sort, the distance to the next symbol).
+#[derive(Debug, Clone, Copy)]
+pub struct NmEntry<'t, 'a> {
+    /// The symbol.
+    pub symbol: &'t NmSymbol<'a>,
+    /// The size nm sorts by and prints (see above).
+    pub size: u64,
+}
+
+/// One symbol table of an ELF image, with its sections, ready to list as nm does.
+#[derive(Debug, Clone)]
+pub struct NmTable<'a> {
+    symbols: Vec<NmSymbol<'a>>,
+    sections: Vec<NmSection<'a>>,
+    width: u8,
+    relocatable: bool,
+}
+
+impl<'a> NmTable<'a> {
+    /// Reads `table` of the ELF image `data`. `Ok(None)` when the image has no such table
+    /// or it holds no symbol (nm's "no symbols").
+    ///
+    /// ```no_run
+    /// use linker_tools::elf::{NmOptions, NmTable, Table};
+    /// let data = std::fs::read("/usr/lib/x86_64-linux-gnu/libc.so.6")?;
+    /// let table = NmTable::read(&data, Table::Dynsym)?.expect("libc exports symbols");
+    /// for e in table.list(&NmOptions::default()).iter().take(3) {
+    ///     println!("{} {}", e.symbol.type_char() as char, String::from_utf8_lossy(e.symbol.name()));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read(data: &'a [u8], table: Table) -> Result<Option<Self>> {
+        if !data.starts_with(&elf::ELFMAG) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "not an ELF file (no \\x7fELF magic)",
+            ));
+        }
+        match FileKind::parse(data).map_err(Error::malformed)? {
+            FileKind::Elf32 => read_table::<elf::FileHeader32<Endianness>>(data, table, 8),
+            FileKind::Elf64 => read_table::<elf::FileHeader64<Endianness>>(data, table, 16),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("not an ELF file (detected {other:?})"),
+            )),
+        }
+    }
+
+    /// The symbols, in table order (entry 0 left out).
+    pub fn symbols(&self) -> &[NmSymbol<'a>] {
+        &self.symbols
+    }
+
+    /// The section headers, by ELF index.
+    pub fn sections(&self) -> &[NmSection<'a>] {
+        &self.sections
+    }
+
+    /// The hex digits nm pads values to: 16 for ELF64, 8 for ELF32.
+    pub fn address_width(&self) -> usize {
+        self.width as usize
+    }
+
+    fn section_vma(&self, s: &NmSymbol<'_>) -> u64 {
+        match s.placement {
+            Placement::Section(i) => self.sections.get(i as usize).map_or(0, |s| s.address),
+            _ => 0,
+        }
+    }
+
+    /// BFD's `valueof`: section VMA + section-relative value (= `st_value` in linked
+    /// files; in relocatable ones sections normally sit at 0).
+    fn valueof(&self, s: &NmSymbol<'_>) -> u64 {
+        if self.relocatable {
+            self.section_vma(s).wrapping_add(s.value)
+        } else {
+            s.value
+        }
+    }
+
+    /// The symbols nm prints for `options`, in its order.
+    pub fn list(&self, options: &NmOptions) -> Vec<NmEntry<'_, 'a>> {
+        let keep = |s: &NmSymbol<'_>| {
+            let undefined = s.placement == Placement::Undefined;
+            let mut keep = if options.undefined_only {
+                undefined
+            } else if options.external_only {
+                s.is_external()
+            } else {
+                true
+            };
+            keep &= options.debug_syms || !s.is_debugging();
+            if options.sort == NmSort::Size {
+                keep &= !matches!(s.placement, Placement::Undefined | Placement::Absolute);
+            }
+            keep &= !(options.defined_only && undefined);
+            keep
+        };
+        let mut out: Vec<NmEntry<'_, 'a>> = self
+            .symbols
+            .iter()
+            .filter(|s| keep(s))
+            .map(|s| NmEntry {
+                symbol: s,
+                size: s.size,
+            })
+            .collect();
+        let by_name = |a: &NmEntry<'_, '_>, b: &NmEntry<'_, '_>| a.symbol.name.cmp(b.symbol.name);
+        match options.sort {
+            NmSort::None => {}
+            NmSort::Name => {
+                // A stable sort on the bytes of the name, as glibc's merge-sort `qsort`
+                // with `strcmp` gives nm; radix-sorted because names share long prefixes.
+                radix_sort(&mut out, |e| e.symbol.name);
+                if options.reverse {
+                    // Reversing a stable ascending sort reverses ties too; nm keeps them in
+                    // table order: reverse each run of equal names back.
+                    out.reverse();
+                    let mut i = 0;
+                    while i < out.len() {
+                        let mut j = i + 1;
+                        while j < out.len() && out[j].symbol.name == out[i].symbol.name {
+                            j += 1;
+                        }
+                        out[i..j].reverse();
+                        i = j;
+                    }
+                }
+            }
+            NmSort::Address => {
+                let key = |e: &NmEntry<'_, '_>| {
+                    let s = e.symbol;
+                    (s.placement != Placement::Undefined, self.valueof(s))
+                };
+                let cmp = |a: &NmEntry<'_, '_>, b: &NmEntry<'_, '_>| {
+                    let (ka, kb) = (key(a), key(b));
+                    if !ka.0 && !kb.0 {
+                        return by_name(a, b);
+                    }
+                    ka.cmp(&kb).then_with(|| by_name(a, b))
+                };
+                if options.reverse {
+                    out.sort_by(|a, b| cmp(b, a));
+                } else {
+                    out.sort_by(cmp);
+                }
+            }
+            NmSort::Size => out = self.size_sort(out, options.reverse),
+        }
+        out
+    }
+
+    fn size_sort<'t>(&'t self, mut v: Vec<NmEntry<'t, 'a>>, reverse: bool) -> Vec<NmEntry<'t, 'a>> {
+        // nm's `size_forward1`: address, section address, then "compiled" markers and
+        // file names first, then name.
+        let compiled = |n: &[u8]| contains(n, b"gnu_compiled") || contains(n, b"gcc2_compiled");
+        let filey = |s: &NmSymbol<'_>| {
+            let n = s.name;
+            s.is_file_symbol()
+                || (n.len() > 2 && n[n.len() - 2] == b'.' && matches!(n[n.len() - 1], b'o' | b'a'))
+        };
+        v.sort_by(|a, b| {
+            let (x, y) = (a.symbol, b.symbol);
+            self.valueof(x)
+                .cmp(&self.valueof(y))
+                .then_with(|| self.section_vma(x).cmp(&self.section_vma(y)))
+                .then_with(|| compiled(y.name).cmp(&compiled(x.name)))
+                .then_with(|| filey(y).cmp(&filey(x)))
+                .then_with(|| x.name.cmp(y.name))
+        });
+        let n = v.len();
+        let mut sized = Vec::with_capacity(n);
+        for i in 0..n {
+            let s = v[i].symbol;
+            let size = if !s.is_section_symbol() {
+                s.size
+            } else if i + 1 < n && v[i + 1].symbol.placement == s.placement {
+                self.valueof(v[i + 1].symbol).wrapping_sub(self.valueof(s))
+            } else {
+                let end = match s.placement {
+                    Placement::Section(k) => self
+                        .sections
+                        .get(k as usize)
+                        .map_or(0, |sec| sec.address.wrapping_add(sec.size)),
+                    _ => 0,
+                };
+                end.wrapping_sub(self.valueof(s))
+            };
+            if size != 0 {
+                sized.push(NmEntry { symbol: s, size });
+            }
+        }
+        if reverse {
+            sized.sort_by(|a, b| {
+                b.size
+                    .cmp(&a.size)
+                    .then_with(|| b.symbol.name.cmp(a.symbol.name))
+            });
+        } else {
+            sized.sort_by(|a, b| {
+                a.size
+                    .cmp(&b.size)
+                    .then_with(|| a.symbol.name.cmp(b.symbol.name))
+            });
+        }
+        sized
+    }
+}
+
+/// A stable MSD radix sort of `v` by the bytes `key` gives (shorter before longer on a
+/// common prefix, as `strcmp`), falling back to a comparison sort on small buckets. Big
+/// inputs sort their top-level buckets on several threads.
+fn radix_sort<T: Copy + Send, K: Fn(&T) -> &[u8] + Sync>(v: &mut [T], key: K) {
+    let mut tmp: Vec<T> = Vec::with_capacity(v.len());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if v.len() < 50_000 || threads < 2 {
+        radix_level(v, 0, &key, &mut tmp);
+        return;
+    }
+    let Some((depth, starts, counts)) = distribute(v, 0, &key, &mut tmp) else {
+        return;
+    };
+    // Hand out whole buckets, about `len / threads` elements per thread.
+    let per = v.len().div_ceil(threads);
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let (mut lo, mut n) = (starts[1], 0);
+    for (b, &c) in counts.iter().enumerate().skip(1) {
+        n += c;
+        if n >= per || b == 256 {
+            groups.push((lo, n));
+            lo += n;
+            n = 0;
+        }
+    }
+    std::thread::scope(|s| {
+        let mut rest: &mut [T] = &mut v[starts[1]..];
+        for (base, gn) in groups {
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(gn);
+            rest = tail;
+            let key = &key;
+            let (starts, counts) = (starts, counts);
+            s.spawn(move || {
+                let mut tmp = Vec::new();
+                for b in 1..257 {
+                    let (blo, bn) = (starts[b], counts[b]);
+                    if bn > 1 && blo >= base && blo + bn <= base + part.len() {
+                        radix_level(
+                            &mut part[blo - base..blo - base + bn],
+                            depth + 1,
+                            key,
+                            &mut tmp,
+                        );
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Skips the prefix all keys share from `depth`, then distributes `v` stably into 257
+/// buckets (0: key ends; 1 + b: byte b). `None` when all keys are equal.
+#[allow(clippy::type_complexity)]
+fn distribute<T: Copy, K: Fn(&T) -> &[u8]>(
+    v: &mut [T],
+    mut depth: usize,
+    key: &K,
+    tmp: &mut Vec<T>,
+) -> Option<(usize, [usize; 257], [usize; 257])> {
+    let first = key(&v[0]).get(depth..).unwrap_or(&[]);
+    let mut lcp = first.len();
+    for t in v[1..].iter() {
+        let k = key(t).get(depth..).unwrap_or(&[]);
+        let max = lcp.min(k.len());
+        lcp = if k[..max] != first[..max] {
+            first[..max]
+                .iter()
+                .zip(k)
+                .take_while(|(a, b)| a == b)
+                .count()
+        } else {
+            max
+        };
+        if lcp == 0 {
+            break;
+        }
+    }
+    depth += lcp;
+    let bucket = |t: &T| key(t).get(depth).map_or(0, |&b| usize::from(b) + 1);
+    let mut counts = [0usize; 257];
+    for t in v.iter() {
+        counts[bucket(t)] += 1;
+    }
+    if counts[0] == v.len() {
+        return None; // all equal: already in stable order
+    }
+    let mut starts = [0usize; 257];
+    let mut sum = 0;
+    for (s, &c) in starts.iter_mut().zip(counts.iter()) {
+        *s = sum;
+        sum += c;
+    }
+    tmp.clear();
+    tmp.extend_from_slice(v);
+    let mut next = starts;
+    for t in tmp.iter() {
+        let b = bucket(t);
+        v[next[b]] = *t;
+        next[b] += 1;
+    }
+    Some((depth, starts, counts))
+}
+
+fn radix_level<T: Copy, K: Fn(&T) -> &[u8]>(v: &mut [T], depth: usize, key: &K, tmp: &mut Vec<T>) {
+    if v.len() <= 48 {
+        v.sort_by(|a, b| {
+            let (x, y) = (key(a), key(b));
+            x.get(depth..)
+                .unwrap_or(&[])
+                .cmp(y.get(depth..).unwrap_or(&[]))
+        });
+        return;
+    }
+    let Some((depth, starts, counts)) = distribute(v, depth, key, tmp) else {
+        return;
+    };
+    for b in 1..257 {
+        let (lo, n) = (starts[b], counts[b]);
+        if n > 1 {
+            radix_level(&mut v[lo..lo + n], depth + 1, key, tmp);
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// BFD's flags for a section header (`_bfd_elf_make_section_from_shdr`), reduced to the
+/// letter `decode_section_type` derives from them.
+fn section_letter(name: &[u8], sh_type: u32, sh_flags: u64) -> u8 {
+    // `coff_section_type`: PE names, matched even in ELF files.
+    for (prefix, letter) in [
+        (&b".drectve"[..], b'i'),
+        (b".edata", b'e'),
+        (b".idata", b'i'),
+        (b".pdata", b'p'),
+    ] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            if rest.first().is_none_or(|c| b".$0123456789".contains(c)) {
+                return letter;
+            }
+        }
+    }
+    let has_contents = sh_type != elf::SHT_NOBITS.0;
+    let alloc = sh_flags & elf::SHF_ALLOC.0 != 0;
+    let load = alloc && has_contents;
+    let readonly = sh_flags & elf::SHF_WRITE.0 == 0;
+    let code = sh_flags & elf::SHF_EXECINSTR.0 != 0;
+    let data = !code && load;
+    let debugging = !alloc
+        && (name.starts_with(b".debug")
+            || name.starts_with(b".gnu.debuglto_.debug_")
+            || name.starts_with(b".gnu.linkonce.wi.")
+            || name.starts_with(b".zdebug")
+            || name.starts_with(b".line")
+            || name.starts_with(b".stab")
+            || name == b".gdb_index");
+    if code {
+        b't'
+    } else if data {
+        if readonly { b'r' } else { b'd' }
+    } else if !has_contents {
+        b'b'
+    } else if debugging {
+        b'N'
+    } else if readonly {
+        b'n'
+    } else {
+        b'?'
+    }
+}
+
+/// Whether BFD makes a section of this header (`bfd_section_from_shdr`): not for the
+/// static symbol and string tables, nor for relocations against other sections.
+fn modelled(sh_type: u32, sh_flags: u64, is_dynstr: bool) -> bool {
+    let alloc = sh_flags & elf::SHF_ALLOC.0 != 0;
+    match elf::SectionType(sh_type) {
+        elf::SHT_NULL | elf::SHT_SYMTAB | elf::SHT_SYMTAB_SHNDX => false,
+        elf::SHT_STRTAB => is_dynstr || alloc,
+        elf::SHT_REL | elf::SHT_RELA => alloc,
+        _ => true,
+    }
+}
+
+/// Version names by index, as `_bfd_elf_get_symbol_version_string` resolves them.
+struct Versions<'a> {
+    /// `verdef[ndx - 1]` = (name, is the base definition).
+    defs: Vec<Option<(&'a [u8], bool)>>,
+    /// (vna_other, name) of every `Vernaux`.
+    needs: Vec<(u16, &'a [u8])>,
+    versym: &'a [elf::Versym<Endianness>],
+    endian: Endianness,
+}
+
+impl<'a> Versions<'a> {
+    fn read<Elf: FileHeader<Endian = Endianness>>(
+        endian: Endianness,
+        data: &'a [u8],
+        sections: &SectionTable<'a, Elf, &'a [u8]>,
+        symbol_count: usize,
+    ) -> Option<Versions<'a>> {
+        let (versym, _) = sections.gnu_versym(endian, data).ok()??;
+        if versym.len() != symbol_count {
+            return None;
+        }
+        let mut defs: Vec<Option<(&'a [u8], bool)>> = Vec::new();
+        if let Ok(Some((mut it, link))) = sections.gnu_verdef(endian, data) {
+            let strings = sections.strings(endian, data, link).ok()?;
+            while let Ok(Some((d, mut aux))) = it.next() {
+                let ndx = usize::from(d.vd_ndx.get(endian).0 & 0x7fff);
+                let name = aux
+                    .next()
+                    .ok()
+                    .flatten()
+                    .and_then(|a| a.name(endian, strings).ok())
+                    .unwrap_or(b"");
+                if ndx == 0 {
+                    continue;
+                }
+                if defs.len() < ndx {
+                    defs.resize(ndx, None);
+                }
+                defs[ndx - 1] = Some((name, d.vd_flags.get(endian).0 & 1 != 0));
+            }
+        }
+        let mut needs = Vec::new();
+        if let Ok(Some((mut it, link))) = sections.gnu_verneed(endian, data) {
+            let strings = sections.strings(endian, data, link).ok()?;
+            while let Ok(Some((_, mut aux))) = it.next() {
+                while let Ok(Some(a)) = aux.next() {
+                    let name = a.name(endian, strings).unwrap_or(b"");
+                    needs.push((a.vna_other.get(endian).0, name));
+                }
+            }
+        }
+        if defs.is_empty() && needs.is_empty() {
+            return None;
+        }
+        Some(Versions {
+            defs,
+            needs,
+            versym,
+            endian,
+        })
+    }
+
+    /// (version, `@@`) for symbol `index` named `name`, undefined or not.
+    fn of(&self, index: usize, name: &[u8], undefined: bool) -> Option<(&'a [u8], bool)> {
+        let raw = self.versym.get(index)?.0.get(self.endian).0;
+        let mut hidden = raw & 0x8000 != 0;
+        let vernum = usize::from(raw & 0x7fff);
+        let cverdefs = self.defs.len();
+        let base = vernum == 1 && (vernum > cverdefs || self.defs[0].is_some_and(|d| d.1));
+        let name_of = if vernum == 0 || base {
+            return None;
+        } else if vernum <= cverdefs {
+            let node = self.defs[vernum - 1].map(|d| d.0);
+            match node {
+                Some(n) if n == name => return None,
+                Some(n) => n,
+                None => return None,
+            }
+        } else {
+            match self.needs.iter().find(|n| usize::from(n.0) == vernum) {
+                Some(n) => {
+                    hidden = true;
+                    n.1
+                }
+                None => b"<corrupt>",
+            }
+        };
+        if name_of.is_empty() {
+            return None;
+        }
+        Some((name_of, !(hidden || undefined)))
+    }
+}
+
+fn read_table<'a, Elf: FileHeader<Endian = Endianness>>(
+    data: &'a [u8],
+    which: Table,
+    width: u8,
+) -> Result<Option<NmTable<'a>>> {
+    let header = Elf::parse(data).map_err(Error::malformed)?;
+    let endian = header.endian().map_err(Error::malformed)?;
+    let sections = header.sections(endian, data).map_err(Error::malformed)?;
+    let machine = header.e_machine(endian);
+    let relocatable = header.e_type(endian) == elf::ET_REL;
+    let sh_type = match which {
+        Table::Symtab => elf::SHT_SYMTAB,
+        Table::Dynsym => elf::SHT_DYNSYM,
+    };
+    let symtab = sections
+        .symbols(endian, data, sh_type)
+        .map_err(Error::malformed)?;
+    if symtab.len() <= 1 {
+        return Ok(None);
+    }
+    let dynstr = sections
+        .iter()
+        .find(|s| s.sh_type(endian) == elf::SHT_DYNSYM)
+        .map(|s| s.sh_link(endian) as usize);
+    let nm_sections: Vec<NmSection<'a>> = sections
+        .enumerate()
+        .map(|(i, s)| {
+            let name = sections.section_name(endian, s).unwrap_or(b"");
+            let t = s.sh_type(endian).0;
+            let flags: u64 = s.sh_flags(endian).0;
+            NmSection {
+                name,
+                address: s.sh_addr(endian).into(),
+                size: s.sh_size(endian).into(),
+                letter: section_letter(name, t, flags),
+                modelled: i.0 != 0 && modelled(t, flags, dynstr == Some(i.0)),
+            }
+        })
+        .collect();
+    let versions = match which {
+        Table::Dynsym => Versions::read(endian, data, &sections, symtab.len()),
+        Table::Symtab => None,
+    };
+    let strings = symtab.strings();
+    let mut symbols = Vec::with_capacity(symtab.len() - 1);
+    for (index, sym) in symtab.enumerate().skip(1) {
+        let shndx = sym.st_shndx(endian);
+        let st_info = sym.st_info().0;
+        let st_type = st_info & 0xf;
+        let bind = st_info >> 4;
+        let placement = if shndx == elf::SHN_UNDEF {
+            Placement::Undefined
+        } else if shndx == elf::SHN_ABS {
+            Placement::Absolute
+        } else if shndx == elf::SHN_COMMON || (machine == elf::EM_X86_64 && shndx.0 == 0xff02) {
+            Placement::Common
+        } else {
+            let real = match symtab.symbol_section(endian, sym, index) {
+                Ok(Some(i)) => Some(i.0),
+                _ => None,
+            };
+            match real {
+                Some(i) if nm_sections.get(i).is_some_and(|s| s.modelled) => {
+                    Placement::Section(i as u32)
+                }
+                _ => Placement::Absolute,
+            }
+        };
+        let mut name = strings.get(sym.st_name(endian)).map_err(|()| {
+            Error::new(
+                ErrorKind::Malformed,
+                "malformed ELF: symbol name out of range",
+            )
+        })?;
+        if name.is_empty() && st_type == elf::STT_SECTION.0 {
+            name = match placement {
+                Placement::Section(i) => nm_sections[i as usize].name,
+                Placement::Absolute => b"*ABS*",
+                Placement::Undefined => b"*UND*",
+                Placement::Common => b"*COM*",
+            };
+        }
+        let st_value: u64 = sym.st_value(endian).into();
+        let size: u64 = sym.st_size(endian).into();
+        let value = if placement == Placement::Common {
+            size
+        } else {
+            st_value
+        };
+        // BFD's symbol flags.
+        let global = bind == elf::STB_GLOBAL.0
+            && !matches!(placement, Placement::Undefined | Placement::Common);
+        let local = bind == elf::STB_LOCAL.0;
+        let weak = bind == elf::STB_WEAK.0;
+        let unique = bind == elf::STB_GNU_UNIQUE.0;
+        let object = st_type == elf::STT_OBJECT.0 || st_type == elf::STT_COMMON.0;
+        let ifunc = st_type == elf::STT_GNU_IFUNC.0;
+        let type_char = match placement {
+            Placement::Common => b'C',
+            Placement::Undefined if weak => {
+                if object {
+                    b'v'
+                } else {
+                    b'w'
+                }
+            }
+            Placement::Undefined => b'U',
+            _ if ifunc => b'i',
+            _ if weak => {
+                if object {
+                    b'V'
+                } else {
+                    b'W'
+                }
+            }
+            _ if unique => b'u',
+            _ if !(global || local) => b'?',
+            p => {
+                let c = match p {
+                    Placement::Section(i) => nm_sections[i as usize].letter,
+                    _ => b'a',
+                };
+                if global { c.to_ascii_uppercase() } else { c }
+            }
+        };
+        let version = match (&versions, st_type == elf::STT_SECTION.0) {
+            (Some(v), false) => v.of(index.0, name, placement == Placement::Undefined),
+            _ => None,
+        };
+        symbols.push(NmSymbol {
+            name,
+            version,
+            value,
+            size,
+            index: index.0 as u32,
+            placement,
+            st_info,
+            st_other: sym.st_other().0,
+            type_char,
+        });
+    }
+    Ok(Some(NmTable {
+        symbols,
+        sections: nm_sections,
+        width,
+        relocatable,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_letters_follow_bfd() {
+        let x = (elf::SHF_ALLOC | elf::SHF_EXECINSTR).0;
+        let w = (elf::SHF_ALLOC | elf::SHF_WRITE).0;
+        let a = elf::SHF_ALLOC.0;
+        let (progbits, nobits) = (elf::SHT_PROGBITS.0, elf::SHT_NOBITS.0);
+        assert_eq!(section_letter(b".text", progbits, x), b't');
+        assert_eq!(section_letter(b".data", progbits, w), b'd');
+        assert_eq!(section_letter(b".rodata", progbits, a), b'r');
+        assert_eq!(section_letter(b".bss", nobits, w), b'b');
+        assert_eq!(section_letter(b".tbss", nobits, w | elf::SHF_TLS.0), b'b');
+        assert_eq!(section_letter(b".comment", progbits, 0), b'n');
+        assert_eq!(section_letter(b".debug_info", progbits, 0), b'N');
+        assert_eq!(section_letter(b".weird", progbits, elf::SHF_WRITE.0), b'?');
+        assert_eq!(section_letter(b".idata$2", progbits, w), b'i');
+        assert_eq!(section_letter(b".idatax", progbits, w), b'd');
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_bytewise_sort() {
+        let mut words: Vec<(&[u8], usize)> = Vec::new();
+        let base: [&[u8]; 8] = [b"b", b"a", b"ab", b"", b"abc", b"a", b"\xff", b"abd"];
+        // Big enough for the threaded path.
+        for i in 0..80_000 {
+            words.push((base[i % 8], i));
+        }
+        let mut expected = words.clone();
+        expected.sort_by(|x, y| x.0.cmp(y.0));
+        radix_sort(&mut words, |w| w.0);
+        assert_eq!(words, expected);
+    }
+
+    #[test]
+    fn not_elf_is_an_error() {
+        let e = NmTable::read(b"hello", Table::Symtab).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+    }
+}

@@ -1,0 +1,560 @@
+//! The only `unsafe` of the channel: pointers into the attachment, the shared futex,
+//! and volatile copies between the ring and private buffers.
+//!
+//! # Safety
+//!
+//! A [`Region`] owns the [`Attachment`] it points into, so the mapping lives as long
+//! as the `Region`. [`Region::new`] checks once, against the kernel's segment size
+//! (never a size read from the header), that the header and a ring of `cap` bytes fit,
+//! that `cap` is a power of two and the base is page-aligned. From then on:
+//!
+//! - header fields are at the constant offsets of [`layout`](super::layout), all
+//!   below [`HEADER_SIZE`] and aligned for their type (a unit test checks);
+//! - ring offsets are reduced by `& (cap - 1)` or checked against `cap` before any
+//!   access, in this module, whatever the caller passes.
+//!
+//! Shared memory is written by another process at any time, so it is never seen
+//! through `&[u8]`/`&mut [u8]`: words are atomics (which tolerate that by definition)
+//! and bytes are copied with volatile loads and stores, one access per word, into or
+//! out of private buffers. What is read is then validated by the caller, once, from
+//! the private copy.
+
+#![allow(unsafe_code)]
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, AtomicU64};
+use std::time::Duration;
+
+use linker_tools::sys::{self, FutexOp, Timespec};
+
+use super::layout::{HEADER_SIZE, MAX_CAPACITY, MIN_CAPACITY, WORD};
+use crate::attach::Attachment;
+use crate::error::{Error, ErrorKind, Result};
+
+/// The mapped channel: header + ring, bounds fixed at construction.
+pub(crate) struct Region {
+    map: Attachment,
+    base: NonNull<u8>,
+    cap: usize,
+}
+
+// SAFETY: `Region` holds an `Attachment` (Send + Sync) and a pointer into it; every
+// access through it is atomic or volatile, as sound from any thread as from any process.
+unsafe impl Send for Region {}
+// SAFETY: as above.
+unsafe impl Sync for Region {}
+
+impl Region {
+    /// Wraps `map` with a ring of `cap` bytes after the header; fails unless the
+    /// attachment is writable, page-aligned and long enough, and `cap` a power of two
+    /// in the supported range.
+    pub(crate) fn new(map: Attachment, cap: usize) -> Result<Region> {
+        if !cap.is_power_of_two() || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&cap) {
+            return Err(Error::new(
+                ErrorKind::Incompatible,
+                None,
+                format!(
+                    "segment id {} declares a ring of {cap} bytes; a channel ring is a power \
+                     of two from {MIN_CAPACITY} to {MAX_CAPACITY}",
+                    map.id()
+                ),
+            ));
+        }
+        let need = HEADER_SIZE + cap;
+        if map.len() < need {
+            return Err(Error::new(
+                ErrorKind::Incompatible,
+                None,
+                format!(
+                    "segment id {} has {} bytes, too small for a channel header and a \
+                     {cap}-byte ring ({need} bytes)",
+                    map.id(),
+                    map.len()
+                ),
+            ));
+        }
+        if map.is_read_only() || map.addr() % 4096 != 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                None,
+                format!(
+                    "segment id {} must be attached read-write at a page boundary",
+                    map.id()
+                ),
+            ));
+        }
+        let base = NonNull::new(map.as_ptr()).expect("an attachment is never at address 0");
+        Ok(Region { map, base, cap })
+    }
+
+    /// The attachment.
+    pub(crate) fn attachment(&self) -> &Attachment {
+        &self.map
+    }
+
+    /// Ring capacity in bytes (a power of two).
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The header's `u32` at constant offset `off`.
+    #[inline(always)]
+    pub(crate) fn u32_at(&self, off: usize) -> &AtomicU32 {
+        assert!(off + 4 <= HEADER_SIZE && off % 4 == 0);
+        // SAFETY: in the header (asserted; `off` is a constant so the check folds
+        // away), aligned (base is page-aligned, `off % 4 == 0`), mapped while `self`
+        // lives (module invariant); atomics tolerate concurrent writers.
+        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(off).cast()) }
+    }
+
+    /// The header's `u64` at constant offset `off`.
+    #[inline(always)]
+    pub(crate) fn u64_at(&self, off: usize) -> &AtomicU64 {
+        assert!(off + 8 <= HEADER_SIZE && off % 8 == 0);
+        // SAFETY: as in `u32_at`, for eight aligned bytes.
+        unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(off).cast()) }
+    }
+
+    /// The ring word at `pos` (a stream position; reduced modulo the capacity and
+    /// rounded down to a word).
+    #[inline(always)]
+    pub(crate) fn ring_word(&self, pos: u64) -> &AtomicU64 {
+        let off = (pos as usize) & (self.cap - 1) & !(WORD - 1);
+        // SAFETY: `off + 8 <= cap` (masked, word-aligned, cap a multiple of 8) and the
+        // ring lies within the mapping (checked in `new`); aligned because the base is
+        // page-aligned and HEADER_SIZE a multiple of 8.
+        unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(HEADER_SIZE + off).cast()) }
+    }
+
+    /// A pointer to ring bytes `off..off + len`, if they lie within the ring.
+    #[inline(always)]
+    fn ring_ptr(&self, off: usize, len: usize) -> Option<*mut u8> {
+        let end = off.checked_add(len)?;
+        if end > self.cap {
+            return None;
+        }
+        // SAFETY: `off <= end <= cap`: inside the mapping (checked in `new`).
+        Some(unsafe { self.base.as_ptr().add(HEADER_SIZE + off) })
+    }
+
+    /// Copies `src` into ring bytes `off..off + src.len()` (volatile). `false` (nothing
+    /// written) if the range is not inside the ring.
+    #[inline]
+    pub(crate) fn write_ring(&self, off: usize, src: &[u8]) -> bool {
+        let Some(p) = self.ring_ptr(off, src.len()) else {
+            return false;
+        };
+        // SAFETY: inside the ring (checked) of a read-write attachment (checked in `new`).
+        unsafe { copy_to_shared(src, p) };
+        true
+    }
+
+    /// A read view of ring bytes `off..off + len`, if inside the ring.
+    pub(crate) fn view(&self, off: usize, len: usize) -> Option<RingRead<'_>> {
+        let ptr = self.ring_ptr(off, len)?;
+        Some(RingRead {
+            ptr,
+            len,
+            _region: PhantomData,
+        })
+    }
+
+    /// A write view of ring bytes `off..off + len`, if inside the ring.
+    pub(crate) fn view_mut(&self, off: usize, len: usize) -> Option<RingWrite<'_>> {
+        let ptr = self.ring_ptr(off, len)?;
+        Some(RingWrite {
+            ptr,
+            cap: len,
+            len,
+            _region: PhantomData,
+        })
+    }
+
+    /// `FUTEX_WAIT` (shared, not private) on the header word at `off` while it holds
+    /// `expected`, for at most `timeout`. Returns when woken, on timeout, on a signal,
+    /// or at once if the word differs: the caller re-checks its condition either way.
+    pub(crate) fn futex_wait(&self, off: usize, expected: u32, timeout: Duration) {
+        let word = self.u32_at(off);
+        let ts = Timespec {
+            tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
+            tv_nsec: i64::from(timeout.subsec_nanos()),
+        };
+        // SAFETY: `word` is an aligned u32 in the mapping, alive for the call; `ts` is
+        // a valid Timespec; no second address is used by FUTEX_WAIT.
+        let _ = unsafe {
+            sys::futex(
+                word.as_ptr(),
+                FutexOp::WAIT,
+                expected,
+                &ts,
+                core::ptr::null(),
+                0,
+            )
+        };
+    }
+
+    /// `FUTEX_WAKE` (shared) of every waiter on the header word at `off`.
+    pub(crate) fn futex_wake(&self, off: usize) {
+        let word = self.u32_at(off);
+        // SAFETY: `word` is an aligned u32 in the mapping; FUTEX_WAKE reads nothing else.
+        let _ = unsafe {
+            sys::futex(
+                word.as_ptr(),
+                FutexOp::WAKE,
+                i32::MAX as u32,
+                core::ptr::null(),
+                core::ptr::null(),
+                0,
+            )
+        };
+    }
+}
+
+/// A message in the ring, read in place: the `recv_with` closures get one.
+///
+/// The bytes are still in shared memory, where a misbehaving peer could change them
+/// while you look: they are only ever copied out ([`read_at`](Self::read_at),
+/// [`to_vec`](Self::to_vec)), never lent as a `&[u8]`. Validate what you copy.
+pub struct RingRead<'a> {
+    ptr: *mut u8,
+    len: usize,
+    _region: PhantomData<&'a Region>,
+}
+
+impl RingRead<'_> {
+    /// The message length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies `buf.len()` bytes starting at `offset` of the message into `buf`.
+    pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
+        check(offset, buf.len(), self.len)?;
+        // SAFETY: `offset + buf.len() <= len` (checked) and the view covers ring bytes
+        // `ptr..ptr + len`, mapped while the borrowed region lives.
+        unsafe { copy_from_shared(self.ptr.add(offset), buf) };
+        Ok(())
+    }
+
+    /// `N` bytes at `offset`, copied out (e.g. a header to parse).
+    pub fn read_array<const N: usize>(&self, offset: usize) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        self.read_at(offset, &mut out)?;
+        Ok(out)
+    }
+
+    /// The whole message, copied into `out` (cleared first; its allocation is reused).
+    pub fn copy_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(self.len);
+        // SAFETY: the spare capacity holds at least `len` bytes; `copy_from_shared`
+        // initialises every one of them before `set_len`.
+        unsafe {
+            let spare = core::slice::from_raw_parts_mut(out.as_mut_ptr(), self.len);
+            copy_from_shared(self.ptr, spare);
+            out.set_len(self.len);
+        }
+    }
+
+    /// The whole message, copied into a new vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.copy_into(&mut v);
+        v
+    }
+}
+
+impl core::fmt::Debug for RingRead<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingRead").field("len", &self.len).finish()
+    }
+}
+
+/// Room for a message in the ring, written in place: the `send_with` closures get
+/// one. Bytes you do not write are sent as whatever an earlier message left in the
+/// ring: write every byte you send, or [`fill`](Self::fill) first.
+pub struct RingWrite<'a> {
+    ptr: *mut u8,
+    cap: usize,
+    len: usize,
+    _region: PhantomData<&'a Region>,
+}
+
+impl RingWrite<'_> {
+    /// The bytes that will be sent (the reserved size, unless
+    /// [`truncate`](Self::truncate)d).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the message will be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies `data` into the message at `offset`.
+    pub fn write_at(&mut self, offset: usize, data: &[u8]) -> Result<()> {
+        check(offset, data.len(), self.cap)?;
+        // SAFETY: `offset + data.len() <= cap` (checked): ring bytes reserved for this
+        // message, writable (the region is read-write), mapped while it lives.
+        unsafe { copy_to_shared(data, self.ptr.add(offset)) };
+        Ok(())
+    }
+
+    /// Sets `len` bytes from `offset` to `byte`.
+    pub fn fill(&mut self, offset: usize, len: usize, byte: u8) -> Result<()> {
+        check(offset, len, self.cap)?;
+        let chunk = [byte; 256];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(chunk.len());
+            self.write_at(offset + done, &chunk[..n])?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Sends only the first `len` bytes (no effect if `len` is not smaller).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+}
+
+impl core::fmt::Debug for RingWrite<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingWrite")
+            .field("len", &self.len)
+            .field("reserved", &self.cap)
+            .finish()
+    }
+}
+
+fn check(offset: usize, len: usize, size: usize) -> Result<()> {
+    match offset.checked_add(len) {
+        Some(end) if end <= size => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::OutOfBounds,
+            None,
+            format!(
+                "bytes {offset}..{} are outside the {size}-byte message",
+                offset as u128 + len as u128
+            ),
+        )),
+    }
+}
+
+/// Copies below this many bytes use words; above it, 32-byte AVX vectors if the CPU has
+/// them.
+const VECTOR_MIN: usize = 256;
+
+/// Copies `dst.len()` bytes from shared memory at `src` with volatile loads, each
+/// byte read exactly once: 32-byte vectors for long copies on CPUs with AVX, words
+/// otherwise.
+///
+/// # Safety
+///
+/// `src..src + dst.len()` must be mapped and readable.
+#[inline]
+unsafe fn copy_from_shared(src: *const u8, dst: &mut [u8]) {
+    if dst.len() >= VECTOR_MIN && std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked); the range is the caller's.
+        unsafe { copy_from_shared_avx(src, dst) }
+    } else {
+        // SAFETY: the caller's range.
+        unsafe { copy_from_shared_words(src, dst) }
+    }
+}
+
+/// Copies `src` into shared memory at `dst` with volatile stores (vectors or words as
+/// for [`copy_from_shared`]).
+///
+/// # Safety
+///
+/// `dst..dst + src.len()` must be mapped and writable.
+#[inline]
+unsafe fn copy_to_shared(src: &[u8], dst: *mut u8) {
+    if src.len() >= VECTOR_MIN && std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked); the range is the caller's.
+        unsafe { copy_to_shared_avx(src, dst) }
+    } else {
+        // SAFETY: the caller's range.
+        unsafe { copy_to_shared_words(src, dst) }
+    }
+}
+
+const VEC: usize = 32;
+
+/// [`copy_from_shared`] with volatile 32-byte loads from a 32-byte aligned address
+/// (words before and after).
+///
+/// # Safety
+///
+/// As for [`copy_from_shared`], and the CPU must support AVX.
+#[target_feature(enable = "avx")]
+unsafe fn copy_from_shared_avx(src: *const u8, dst: &mut [u8]) {
+    use core::arch::x86_64::{__m256i, _mm256_storeu_si256};
+    let n = dst.len();
+    let head = (VEC - (src as usize % VEC)) % VEC;
+    let head = head.min(n);
+    // SAFETY: the first `head` bytes of the caller's range and of `dst`.
+    unsafe { copy_from_shared_words(src, &mut dst[..head]) };
+    let mut i = head;
+    let d = dst.as_mut_ptr();
+    while n - i >= 4 * VEC {
+        // SAFETY: `src + i` is 32-byte aligned (head above) and `i + 128 <= n`: four
+        // aligned volatile loads inside the caller's range, four unaligned stores
+        // inside `dst`.
+        unsafe {
+            let s = src.add(i).cast::<__m256i>();
+            let a = s.read_volatile();
+            let b = s.add(1).read_volatile();
+            let c = s.add(2).read_volatile();
+            let e = s.add(3).read_volatile();
+            let o = d.add(i).cast::<__m256i>();
+            _mm256_storeu_si256(o, a);
+            _mm256_storeu_si256(o.add(1), b);
+            _mm256_storeu_si256(o.add(2), c);
+            _mm256_storeu_si256(o.add(3), e);
+        }
+        i += 4 * VEC;
+    }
+    // SAFETY: the rest of the caller's range and of `dst`.
+    unsafe { copy_from_shared_words(src.add(i), &mut dst[i..]) };
+}
+
+/// [`copy_to_shared`] with volatile 32-byte stores to a 32-byte aligned address.
+///
+/// # Safety
+///
+/// As for [`copy_to_shared`], and the CPU must support AVX.
+#[target_feature(enable = "avx")]
+unsafe fn copy_to_shared_avx(src: &[u8], dst: *mut u8) {
+    use core::arch::x86_64::{__m256i, _mm256_loadu_si256};
+    let n = src.len();
+    let head = ((VEC - (dst as usize % VEC)) % VEC).min(n);
+    // SAFETY: the first `head` bytes of `src` and of the caller's range.
+    unsafe { copy_to_shared_words(&src[..head], dst) };
+    let mut i = head;
+    let s = src.as_ptr();
+    while n - i >= 4 * VEC {
+        // SAFETY: `dst + i` is 32-byte aligned and `i + 128 <= n`: four unaligned loads
+        // inside `src`, four aligned volatile stores inside the caller's range.
+        unsafe {
+            let p = s.add(i).cast::<__m256i>();
+            let a = _mm256_loadu_si256(p);
+            let b = _mm256_loadu_si256(p.add(1));
+            let c = _mm256_loadu_si256(p.add(2));
+            let e = _mm256_loadu_si256(p.add(3));
+            let o = dst.add(i).cast::<__m256i>();
+            o.write_volatile(a);
+            o.add(1).write_volatile(b);
+            o.add(2).write_volatile(c);
+            o.add(3).write_volatile(e);
+        }
+        i += 4 * VEC;
+    }
+    // SAFETY: the rest of `src` and of the caller's range.
+    unsafe { copy_to_shared_words(&src[i..], dst.add(i)) };
+}
+
+/// Copies `dst.len()` bytes from shared memory at `src` with volatile loads: bytes up
+/// to a word boundary, then words (four per iteration), then bytes.
+///
+/// # Safety
+///
+/// `src..src + dst.len()` must be mapped and readable.
+#[inline]
+unsafe fn copy_from_shared_words(src: *const u8, dst: &mut [u8]) {
+    let n = dst.len();
+    let d = dst.as_mut_ptr();
+    let mut i = 0;
+    while i < n && (src as usize + i) % WORD != 0 {
+        // SAFETY: `i < n`, inside the caller's range and `dst`.
+        unsafe { d.add(i).write(src.add(i).read_volatile()) };
+        i += 1;
+    }
+    while n - i >= 4 * WORD {
+        // SAFETY: `src + i` is word-aligned (loop above), `i + 32 <= n` keeps the four
+        // loads in the caller's range and the four unaligned stores inside `dst`.
+        unsafe {
+            let s = src.add(i).cast::<u64>();
+            let a = s.read_volatile();
+            let b = s.add(1).read_volatile();
+            let c = s.add(2).read_volatile();
+            let e = s.add(3).read_volatile();
+            let o = d.add(i).cast::<u64>();
+            o.write_unaligned(a);
+            o.add(1).write_unaligned(b);
+            o.add(2).write_unaligned(c);
+            o.add(3).write_unaligned(e);
+        }
+        i += 4 * WORD;
+    }
+    while n - i >= WORD {
+        // SAFETY: aligned, `i + 8 <= n`.
+        unsafe {
+            let w = src.add(i).cast::<u64>().read_volatile();
+            d.add(i).cast::<u64>().write_unaligned(w);
+        }
+        i += WORD;
+    }
+    while i < n {
+        // SAFETY: `i < n`.
+        unsafe { d.add(i).write(src.add(i).read_volatile()) };
+        i += 1;
+    }
+}
+
+/// Copies `src` into shared memory at `dst` with volatile stores (bytes, words four at
+/// a time, bytes).
+///
+/// # Safety
+///
+/// `dst..dst + src.len()` must be mapped and writable.
+#[inline]
+unsafe fn copy_to_shared_words(src: &[u8], dst: *mut u8) {
+    let n = src.len();
+    let s = src.as_ptr();
+    let mut i = 0;
+    while i < n && (dst as usize + i) % WORD != 0 {
+        // SAFETY: `i < n`, inside the caller's range and `src`.
+        unsafe { dst.add(i).write_volatile(s.add(i).read()) };
+        i += 1;
+    }
+    while n - i >= 4 * WORD {
+        // SAFETY: `dst + i` is word-aligned, `i + 32 <= n`: four unaligned loads inside
+        // `src`, four aligned stores inside the caller's range.
+        unsafe {
+            let p = s.add(i).cast::<u64>();
+            let a = p.read_unaligned();
+            let b = p.add(1).read_unaligned();
+            let c = p.add(2).read_unaligned();
+            let e = p.add(3).read_unaligned();
+            let o = dst.add(i).cast::<u64>();
+            o.write_volatile(a);
+            o.add(1).write_volatile(b);
+            o.add(2).write_volatile(c);
+            o.add(3).write_volatile(e);
+        }
+        i += 4 * WORD;
+    }
+    while n - i >= WORD {
+        // SAFETY: aligned, `i + 8 <= n`.
+        unsafe {
+            let w = s.add(i).cast::<u64>().read_unaligned();
+            dst.add(i).cast::<u64>().write_volatile(w);
+        }
+        i += WORD;
+    }
+    while i < n {
+        // SAFETY: `i < n`.
+        unsafe { dst.add(i).write_volatile(s.add(i).read()) };
+        i += 1;
+    }
+}
