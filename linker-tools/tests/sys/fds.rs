@@ -177,107 +177,39 @@ fn openat_case(
 
 fn openat(t: &mut Table, fx: &Fixture) {
     use libc::{
-        O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
+        O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR,
+        O_TMPFILE, O_WRONLY,
     };
+    use linker_tools::sys::Errno as E;
     let dir = fx.dirfd.as_fd();
     let abs = |name: &'static str| move |_| fx.dir.c(name);
     let rel = |name: &'static str| move |_| CString::new(name).unwrap();
     let ok = Expect::Ok;
     let err = Expect::Err;
+    let either = Expect::Either;
     let long = "x".repeat(300);
-    // Relative to the fixture's directory: (case, expectation, path, flags, mode).
+    // Relative to the fixture's directory.
+    #[rustfmt::skip]
     let relative: &[(&str, Expect, &str, i32, u32)] = &[
-        ("relative to a directory fd", ok, "data", O_RDONLY, 0),
-        ("O_RDWR", ok, "data", O_RDWR, 0),
-        ("O_WRONLY|O_APPEND", ok, "data", O_WRONLY | O_APPEND, 0),
-        ("O_PATH", ok, "data", O_PATH | O_CLOEXEC, 0),
-        ("O_DIRECTORY on a directory", ok, "sub", O_DIRECTORY, 0),
-        ("following a symlink", ok, "link", O_RDONLY, 0),
-        (
-            "ENOENT missing file",
-            err(Errno::ENOENT),
-            "missing",
-            O_RDONLY,
-            0,
-        ),
-        (
-            "ENOENT missing parent",
-            err(Errno::ENOENT),
-            "nodir/x",
-            O_RDONLY,
-            0,
-        ),
-        ("ENOENT empty path", err(Errno::ENOENT), "", O_RDONLY, 0),
-        (
-            "ENOENT O_CREAT under a missing dir",
-            err(Errno::ENOENT),
-            "nodir/x",
-            O_CREAT | O_WRONLY,
-            0o600,
-        ),
-        (
-            "ENOTDIR file as a path component",
-            err(Errno::ENOTDIR),
-            "data/x",
-            O_RDONLY,
-            0,
-        ),
-        (
-            "ENOTDIR O_DIRECTORY on a file",
-            err(Errno::ENOTDIR),
-            "data",
-            O_DIRECTORY,
-            0,
-        ),
-        (
-            "EISDIR directory O_WRONLY",
-            err(Errno::EISDIR),
-            "sub",
-            O_WRONLY,
-            0,
-        ),
-        (
-            "EISDIR O_CREAT on a directory",
-            err(Errno::EISDIR),
-            "sub",
-            O_CREAT | O_RDONLY,
-            0o600,
-        ),
-        (
-            "EEXIST O_CREAT|O_EXCL on an existing file",
-            err(Errno::EEXIST),
-            "data",
-            O_CREAT | O_EXCL | O_WRONLY,
-            0o600,
-        ),
-        (
-            "EEXIST O_CREAT|O_EXCL on a symlink",
-            err(Errno::EEXIST),
-            "link",
-            O_CREAT | O_EXCL | O_WRONLY,
-            0o600,
-        ),
-        (
-            "ELOOP O_NOFOLLOW on a symlink",
-            err(Errno::ELOOP),
-            "link",
-            O_RDONLY | libc::O_NOFOLLOW,
-            0,
-        ),
-        (
-            "EINVAL O_TMPFILE without write access",
-            err(Errno::EINVAL),
-            "sub",
-            libc::O_TMPFILE | O_RDONLY,
-            0o600,
-        ),
-        (
-            "O_TMPFILE|O_RDWR (filesystem-dependent)",
-            Expect::Either,
-            "sub",
-            libc::O_TMPFILE | O_RDWR,
-            0o600,
-        ),
+        ("relative to a directory fd",                ok,              "data",    O_RDONLY,                    0),
+        ("O_RDWR",                                    ok,              "data",    O_RDWR,                      0),
+        ("O_WRONLY|O_APPEND",                         ok,              "data",    O_WRONLY | O_APPEND,         0),
+        ("O_PATH",                                    ok,              "data",    O_PATH | O_CLOEXEC,          0),
+        ("O_DIRECTORY on a directory",                ok,              "sub",     O_DIRECTORY,                 0),
+        ("following a symlink",                       ok,              "link",    O_RDONLY,                    0),
+        ("ENOENT missing file",                       err(E::ENOENT),  "missing", O_RDONLY,                    0),
+        ("ENOENT missing parent",                     err(E::ENOENT),  "nodir/x", O_RDONLY,                    0),
+        ("ENOENT empty path",                         err(E::ENOENT),  "",        O_RDONLY,                    0),
+        ("ENOENT O_CREAT under a missing dir",        err(E::ENOENT),  "nodir/x", O_CREAT | O_WRONLY,          0o600),
+        ("ENOTDIR file as a path component",          err(E::ENOTDIR), "data/x",  O_RDONLY,                    0),
+        ("ENOTDIR O_DIRECTORY on a file",             err(E::ENOTDIR), "data",    O_DIRECTORY,                 0),
+        ("EISDIR directory O_WRONLY",                 err(E::EISDIR),  "sub",     O_WRONLY,                    0),
+        ("EISDIR O_CREAT on a directory",             err(E::EISDIR),  "sub",     O_CREAT | O_RDONLY,          0o600),
+        ("EEXIST O_CREAT|O_EXCL on an existing file", err(E::EEXIST),  "data",    O_CREAT | O_EXCL | O_WRONLY, 0o600),
+        ("EEXIST O_CREAT|O_EXCL on a symlink",        err(E::EEXIST),  "link",    O_CREAT | O_EXCL | O_WRONLY, 0o600),
+        ("ELOOP O_NOFOLLOW on a symlink",             err(E::ELOOP),   "link",    O_RDONLY | O_NOFOLLOW,       0),
+        ("EINVAL O_TMPFILE without write access",     err(E::EINVAL),  "sub",     O_TMPFILE | O_RDONLY,        0o600),
+        ("O_TMPFILE|O_RDWR (filesystem-dependent)",   either,          "sub",     O_TMPFILE | O_RDWR,          0o600),
     ];
     for &(name, expect, path, flags, mode) in relative {
         openat_case(
@@ -1110,63 +1042,42 @@ fn bad_descriptors(t: &mut Table, fx: &Fixture) {
         let mut b = [0u8; 8];
         let p = b.as_mut_ptr();
         // Each pair below runs our wrapper, then the C library's, on a descriptor that
-        // is not open: nothing is read, written or closed, and `b` is valid anyway.
+        // is not open: nothing is read, written or closed, and `b` is valid anyway. `lc`
+        // reads the C library's errno right after its call.
         // SAFETY: see above.
-        let (ours, libc) = unsafe {
-            (
-                util::read_raw(fd, p, 8),
-                lc(libc::read(fd, p.cast(), 8) as i64),
-            )
+        let transfers = unsafe {
+            [
+                (
+                    "read",
+                    util::read_raw(fd, p, 8),
+                    lc(libc::read(fd, p.cast(), 8) as i64),
+                ),
+                (
+                    "write",
+                    util::write_raw(fd, p, 8),
+                    lc(libc::write(fd, p.cast(), 8) as i64),
+                ),
+                (
+                    "pread64",
+                    util::pread_raw(fd, p, 8, 0),
+                    lc(libc::pread64(fd, p.cast(), 8, 0) as i64),
+                ),
+                (
+                    "pwrite64",
+                    util::pwrite_raw(fd, p, 8, 0),
+                    lc(libc::pwrite64(fd, p.cast(), 8, 0) as i64),
+                ),
+            ]
         };
-        t.case(
-            &format!("read: EBADF {what}"),
-            ebadf,
-            ours,
-            libc.map(|n| n as usize),
-            None,
-        );
-        // SAFETY: see above.
-        let (ours, libc) = unsafe {
-            (
-                util::write_raw(fd, p, 8),
-                lc(libc::write(fd, p.cast(), 8) as i64),
-            )
-        };
-        t.case(
-            &format!("write: EBADF {what}"),
-            ebadf,
-            ours,
-            libc.map(|n| n as usize),
-            None,
-        );
-        // SAFETY: see above.
-        let (ours, libc) = unsafe {
-            (
-                util::pread_raw(fd, p, 8, 0),
-                lc(libc::pread64(fd, p.cast(), 8, 0) as i64),
-            )
-        };
-        t.case(
-            &format!("pread64: EBADF {what}"),
-            ebadf,
-            ours,
-            libc.map(|n| n as usize),
-            None,
-        );
-        // SAFETY: see above.
-        let (ours, libc) = unsafe {
-            (
-                util::pwrite_raw(fd, p, 8, 0),
-                lc(libc::pwrite64(fd, p.cast(), 8, 0) as i64),
-            )
-        };
-        t.case(
-            &format!("pwrite64: EBADF {what}"),
-            ebadf,
-            ours,
-            libc.map(|n| n as usize),
-            None,
-        );
+        for (call, ours, libc) in transfers {
+            t.case(
+                &format!("{call}: EBADF {what}"),
+                ebadf,
+                ours,
+                libc.map(|n| n as usize),
+                None,
+            );
+        }
         // SAFETY: see above.
         let (ours, libc) = unsafe { (util::lseek_raw(fd, 0, 0), lc(libc::lseek(fd, 0, 0))) };
         t.case(
