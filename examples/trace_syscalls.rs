@@ -30,7 +30,11 @@ impl Observer for Tracer {
         let args: Vec<String> = call.args.iter().map(|a| format!("{a:#x}")).collect();
         let result = match result {
             Ok(v) => format!("{v:#x}"),
-            Err(e) => format!("-1 {} ({})", e.name().unwrap_or("?"), e.message().unwrap_or("?")),
+            Err(e) => format!(
+                "-1 {} ({})",
+                e.name().unwrap_or("?"),
+                e.message().unwrap_or("?")
+            ),
         };
         eprintln!(
             "[tid {}] {}({}) = {} <{:?}>",
@@ -43,7 +47,9 @@ impl Observer for Tracer {
     }
 }
 
-static TRACER: Tracer = Tracer { calls: AtomicUsize::new(0) };
+static TRACER: Tracer = Tracer {
+    calls: AtomicUsize::new(0),
+};
 
 fn main() -> Result<(), Errno> {
     hook::set_observer(&TRACER);
@@ -81,12 +87,24 @@ fn main() -> Result<(), Errno> {
     let word = AtomicU32::new(0);
     // SAFETY: `word` is a live, aligned u32; no timeout or second address is used.
     let woken = unsafe {
-        sys::futex(word.as_ptr(), FutexOp::WAKE | FutexOp::PRIVATE, 1, ptr::null(), ptr::null(), 0)?
+        sys::futex(
+            word.as_ptr(),
+            FutexOp::WAKE | FutexOp::PRIVATE,
+            1,
+            ptr::null(),
+            ptr::null(),
+            0,
+        )?
     };
     assert_eq!(woken, 0);
 
     // A failing call is traced with its errno.
-    let missing = sys::openat(CWD, c"/nonexistent/linkname", OFlags::empty(), Mode::empty());
+    let missing = sys::openat(
+        CWD,
+        c"/nonexistent/linkname",
+        OFlags::empty(),
+        Mode::empty(),
+    );
     assert_eq!(missing.unwrap_err(), Errno::ENOENT);
 
     // Raw (sysnb!) calls are never observed.

@@ -62,10 +62,7 @@ fn shm_segment_lifecycle_goes_through_the_core() {
         );
     }
     // shmget(IPC_PRIVATE, 8192, …) returned the segment's id.
-    let (_, args, result) = seen
-        .iter()
-        .find(|(nr, _, _)| *nr == Sysno::shmget)
-        .unwrap();
+    let (_, args, result) = seen.iter().find(|(nr, _, _)| *nr == Sysno::shmget).unwrap();
     assert_eq!(args[0], 0, "IPC_PRIVATE key");
     assert_eq!(args[1], 8192, "size passed through as usize");
     assert_eq!(*result, Ok(id.as_raw() as usize));
