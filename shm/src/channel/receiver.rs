@@ -95,6 +95,7 @@ impl Receiver {
 
     /// The next message into `buf` (cleared first; its allocation is reused); returns
     /// its length.
+    #[inline]
     pub fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.recv_in_place(Wait::Forever, |m| {
             m.copy_into(buf);
@@ -103,6 +104,7 @@ impl Receiver {
     }
 
     /// [`recv_into`](Self::recv_into) without waiting.
+    #[inline]
     pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.recv_in_place(Wait::No, |m| {
             m.copy_into(buf);
@@ -120,11 +122,13 @@ impl Receiver {
 
     /// Waits for the next message and lets `read` look at it in the ring; the message
     /// is consumed when `read` returns (if `read` panics, it stays for the next call).
+    #[inline]
     pub fn recv_with<R>(&mut self, read: impl FnOnce(&RingRead<'_>) -> R) -> Result<R> {
         self.recv_in_place(Wait::Forever, read)
     }
 
     /// [`recv_with`](Self::recv_with) without waiting.
+    #[inline]
     pub fn try_recv_with<R>(&mut self, read: impl FnOnce(&RingRead<'_>) -> R) -> Result<R> {
         self.recv_in_place(Wait::No, read)
     }
@@ -138,6 +142,7 @@ impl Receiver {
         self.recv_in_place(Wait::timeout(timeout), read)
     }
 
+    #[inline(always)]
     fn recv_in_place<R>(&mut self, how: Wait, read: impl FnOnce(&RingRead<'_>) -> R) -> Result<R> {
         self.ep.poisoned()?;
         let (off, len) = wait(self, how, "empty", Receiver::peek)?;
@@ -155,12 +160,40 @@ impl Receiver {
     /// The next committed record as (payload offset in the ring, length), after
     /// checking its commit word: read once, into locals, and validated against this
     /// side's own position and ring size.
+    #[inline(always)]
     fn peek(&mut self) -> Result<Option<(usize, usize)>> {
+        // The fast path: a commit word for a record that fits before the end of the
+        // ring; anything else (nothing yet, padding, a bad word) goes the long way.
+        let cap = self.ep.cap;
+        let pos = self.head;
+        let w = self.ep.region.ring_word(pos).load(Ordering::Acquire);
+        let off = pos as usize & (cap - 1);
+        let len = w as u32 as usize;
+        if (w >> 32) as u32 == tag(pos)
+            && len <= self.ep.max_message
+            && off + record_size(len) <= cap
+        {
+            return Ok(Some((off + WORD, len)));
+        }
+        if w == 0 {
+            return Ok(None);
+        }
+        self.peek_slow(w)
+    }
+
+    /// [`peek`](Self::peek) past padding, or into the error; `first` is the commit
+    /// word `peek` read at the current position (not read again).
+    #[inline(never)]
+    fn peek_slow(&mut self, first: u64) -> Result<Option<(usize, usize)>> {
         let cap = self.ep.cap;
         let mut skipped = false;
+        let mut next = Some(first);
         loop {
             let pos = self.head;
-            let w = self.ep.region.ring_word(pos).load(Ordering::Acquire);
+            let w = match next.take() {
+                Some(w) => w,
+                None => self.ep.region.ring_word(pos).load(Ordering::Acquire),
+            };
             if w == 0 {
                 if skipped {
                     self.publish();
@@ -199,11 +232,13 @@ impl Receiver {
         }
     }
 
+    #[inline(always)]
     fn consume(&mut self, len: usize) {
         self.head += record_size(len) as u64;
         self.publish();
     }
 
+    #[inline(always)]
     fn publish(&self) {
         self.ep
             .region

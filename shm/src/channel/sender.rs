@@ -84,11 +84,13 @@ impl Sender {
     }
 
     /// Sends `msg`, waiting while the ring is full.
+    #[inline]
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
         self.send_copy(msg, Wait::Forever)
     }
 
     /// Sends `msg` if the ring has room now; otherwise [`ErrorKind::WouldBlock`].
+    #[inline]
     pub fn try_send(&mut self, msg: &[u8]) -> Result<()> {
         self.send_copy(msg, Wait::No)
     }
@@ -140,8 +142,10 @@ impl Sender {
         self.send_in_place(len, Wait::timeout(timeout), write)
     }
 
+    #[inline(always)]
     fn send_copy(&mut self, msg: &[u8], how: Wait) -> Result<()> {
         let off = self.reserve(msg.len(), how)?;
+        self.prefetch_next(msg.len());
         if !self.ep.region.write_ring(off, msg) {
             return Err(internal(off, msg.len()));
         }
@@ -149,6 +153,7 @@ impl Sender {
         Ok(())
     }
 
+    #[inline(always)]
     fn send_in_place<R>(
         &mut self,
         len: usize,
@@ -156,6 +161,7 @@ impl Sender {
         write: impl FnOnce(&mut RingWrite<'_>) -> R,
     ) -> Result<R> {
         let off = self.reserve(len, how)?;
+        self.prefetch_next(len);
         let Some(mut view) = self.ep.region.view_mut(off, len) else {
             return Err(internal(off, len));
         };
@@ -167,17 +173,10 @@ impl Sender {
 
     /// Makes room for a `len`-byte message at `tail` (writing a padding record first if
     /// it would straddle the end of the ring); returns the payload's ring offset.
+    #[inline(always)]
     fn reserve(&mut self, len: usize, how: Wait) -> Result<usize> {
         if len > self.ep.max_message {
-            return Err(Error::new(
-                ErrorKind::MessageTooLarge,
-                None,
-                format!(
-                    "a {len}-byte message does not fit the channel's {}-byte ring (at most {} \
-                     bytes per message); create it with a larger Options::capacity",
-                    self.ep.cap, self.ep.max_message
-                ),
-            ));
+            return Err(self.too_large(len));
         }
         self.ep.poisoned()?;
         if let Some(e) = self.ep.known_gone() {
@@ -187,7 +186,38 @@ impl Sender {
         Ok((self.tail as usize & (self.ep.cap - 1)) + WORD)
     }
 
+    #[cold]
+    #[inline(never)]
+    fn too_large(&self, len: usize) -> Error {
+        Error::new(
+            ErrorKind::MessageTooLarge,
+            None,
+            format!(
+                "a {len}-byte message does not fit the channel's {}-byte ring (at most {} \
+                 bytes per message); create it with a larger Options::capacity",
+                self.ep.cap, self.ep.max_message
+            ),
+        )
+    }
+
+    /// Room for `len` bytes at `tail` now? The fast path needs no shared read: the
+    /// cached receiver position says there is room, and the record does not wrap.
+    #[inline(always)]
     fn try_reserve(&mut self, len: usize) -> Result<Option<()>> {
+        let cap = self.ep.cap;
+        let rec = record_size(len);
+        let off = self.tail as usize & (cap - 1);
+        let used = self.tail.wrapping_sub(self.head);
+        if off + rec <= cap && used + (rec + WORD) as u64 <= cap as u64 {
+            return Ok(Some(()));
+        }
+        self.try_reserve_slow(len)
+    }
+
+    /// [`try_reserve`](Self::try_reserve) when the ring looks full from here or the
+    /// record needs padding first: reads the receiver's position.
+    #[inline(never)]
+    fn try_reserve_slow(&mut self, len: usize) -> Result<Option<()>> {
         let cap = self.ep.cap;
         let rec = record_size(len);
         let off = self.tail as usize & (cap - 1);
@@ -222,7 +252,19 @@ impl Sender {
         Ok(Some(()))
     }
 
+    /// If the word after a `len`-byte record at `tail` (zeroed by [`commit`](Self::commit))
+    /// starts a new cache line, start taking that line now, so the commit does not wait
+    /// for it after the record's own line.
+    #[inline(always)]
+    fn prefetch_next(&self, len: usize) {
+        let next = self.tail + record_size(len) as u64;
+        if next % 64 == 0 {
+            self.ep.region.prefetch_write(next);
+        }
+    }
+
     /// Publishes the reserved record with `len` bytes.
+    #[inline(always)]
     fn commit(&mut self, len: usize) {
         let pos = self.tail;
         let rec = record_size(len) as u64;
@@ -238,6 +280,8 @@ impl Sender {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn internal(off: usize, len: usize) -> Error {
     Error::new(
         ErrorKind::Other,
