@@ -5,6 +5,7 @@
 #
 #   benches/nm_all.sh                 # all flag sets, demangling included
 #   NO_DEMANGLE=1 benches/nm_all.sh   # skip the -C sets (C++ demangling differs, see README)
+#   ONLY_DEMANGLE=1 benches/nm_all.sh # only the -C sets
 #   DIRS="/usr/bin" benches/nm_all.sh # other roots
 set -u
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ SYMTOOL=$PWD/target/release/symtool
 DIRS=${DIRS:-"/usr/bin /usr/lib/x86_64-linux-gnu $(rustc --print sysroot)/lib"}
 FLAGSETS=("" "-D" "-u" "--defined-only" "-g" "-n" "-S" "--size-sort" "-a" "-r" "-p"
           "-D -u" "-g -n -S" "-a --size-sort -S" "-D --size-sort")
+[ -n "${ONLY_DEMANGLE:-}" ] && FLAGSETS=()
 [ -z "${NO_DEMANGLE:-}" ] && FLAGSETS+=("-C" "-D -C" "-C -n -S")
 export LC_ALL=C
 files=0; runs=0; bad=0

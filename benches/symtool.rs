@@ -3,9 +3,10 @@
 //! Lists every symbol (`.symtab`) of the toolchain's `librustc_driver-*.so` and
 //! `libLLVM.so*` (in `$(rustc --print sysroot)/lib`), with and without demangling (`-C`),
 //! with each tool; each command runs `RUNS` times with its output read from a pipe into
-//! memory, and the best wall time counts. symtool's bytes are checked against GNU nm's
-//! (identical without `-C`; with `-C`, the lines that differ are counted: C++ names, see
-//! the README). llvm-nm's format differs from GNU nm's (it is timed, not compared).
+//! memory, and the best wall time counts; the tools take turns within each round, so a
+//! load that comes and goes hits them alike. symtool's bytes are checked against GNU nm's
+//! (any differing lines are counted). llvm-nm's format differs from GNU nm's (it is
+//! timed, not compared).
 //!
 //! ```text
 //! cargo bench --bench symtool
@@ -42,26 +43,26 @@ fn find(dir: &Path, prefix: &str) -> Option<PathBuf> {
     v.pop()
 }
 
-/// Best wall time of `RUNS` runs, and the output of the last.
-fn time(program: &str, args: &[&str], file: &Path) -> Option<(Duration, Vec<u8>)> {
-    let mut best = Duration::MAX;
-    let mut out = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let o = Command::new(program)
-            .args(args)
-            .arg(file)
-            .env("LC_ALL", "C")
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        best = best.min(start.elapsed());
-        if !o.status.success() {
-            return None;
-        }
-        out = o.stdout;
+/// One run: wall time and output, `None` if the program is missing or fails.
+fn run(program: &str, args: &[&str], file: &Path) -> Option<(Duration, Vec<u8>)> {
+    let start = Instant::now();
+    let o = Command::new(program)
+        .args(args)
+        .arg(file)
+        .env("LC_ALL", "C")
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let t = start.elapsed();
+    o.status.success().then_some((t, o.stdout))
+}
+
+/// Keeps the best time of a series of runs and the output of the last.
+fn best(acc: &mut Option<(Duration, Vec<u8>)>, r: Option<(Duration, Vec<u8>)>) {
+    if let Some((t, out)) = r {
+        let t = acc.as_ref().map_or(t, |(b, _)| t.min(*b));
+        *acc = Some((t, out));
     }
-    Some((best, out))
 }
 
 fn differing_lines(a: &[u8], b: &[u8]) -> usize {
@@ -109,12 +110,19 @@ fn main() {
         for flags in [&[][..], &["-C"][..]] {
             let mut ours_args = vec!["symbols", "--format", "nm"];
             ours_args.extend_from_slice(flags);
-            let Some((t_ours, out_ours)) = time(symtool, &ours_args, file) else {
+            // Rounds of one run per tool, so that a passing load hits all of them.
+            let (mut ours, mut nm, mut llvm) = (None, None, None);
+            for _ in 0..RUNS {
+                best(&mut ours, run(symtool, &ours_args, file));
+                best(&mut nm, run("nm", flags, file));
+                if let Some(p) = llvm_nm {
+                    best(&mut llvm, run(p, flags, file));
+                }
+            }
+            let Some((t_ours, out_ours)) = ours else {
                 println!("{}: symtool failed", file.display());
                 continue;
             };
-            let nm = time("nm", flags, file);
-            let llvm = llvm_nm.and_then(|p| time(p, flags, file));
             let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
             let same = match &nm {
                 Some((_, o)) if *o == out_ours => "identical".to_owned(),

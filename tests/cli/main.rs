@@ -56,8 +56,7 @@ const FLAG_SETS: &[&[&str]] = &[
     &["-D", "-g", "-r"],
 ];
 
-/// Flag sets with demangling: compared on files without C++ names (see the README for the
-/// C++ gap).
+/// Flag sets with demangling (C++ through nm's own libiberty, see the README).
 const DEMANGLE_SETS: &[&[&str]] = &[&["-C"], &["-C", "-n", "-S"], &["-D", "-C"]];
 
 fn compare(file: &Path, flags: &[&str], failures: &mut Vec<String>) {
@@ -155,13 +154,10 @@ fn nm_format_is_gnu_nm_byte_for_byte() {
             compared += 1;
         }
     }
-    // Demangling: the fixtures (C++, Rust legacy and v0 names) and C/Rust system files.
+    // Demangling: the fixtures (C++, Rust legacy and v0 names) and the system files,
+    // libstdc++ included.
     let mut demangle_files = fixtures();
-    demangle_files.extend(
-        system_sample()
-            .into_iter()
-            .filter(|p| !p.to_string_lossy().contains("libstdc++")),
-    );
+    demangle_files.extend(system_sample());
     for f in &demangle_files {
         for flags in DEMANGLE_SETS {
             compare(f, flags, &mut failures);
@@ -196,8 +192,35 @@ fn nm_format_on_the_toolchain_library() {
         return;
     }
     let mut failures = Vec::new();
-    for flags in [&["-D"][..], &["-D", "-n", "-S"], &["-D", "--size-sort"]] {
+    for flags in [
+        &["-D"][..],
+        &["-D", "-n", "-S"],
+        &["-D", "--size-sort"],
+        &["-D", "-C"],
+    ] {
         compare(&driver, flags, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Regression: C++ names `cpp_demangle` printed unlike libiberty (`> >`, `2u`, function
+/// types, `decltype(nullptr)`, abi tags) in libstdc++ and abseil.
+#[test]
+fn nm_cxx_demangling_is_gnu_nms() {
+    if !have_nm() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for f in [
+        "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+        "/usr/lib/x86_64-linux-gnu/libabsl_str_format_internal.so.20220623",
+    ] {
+        let f = Path::new(f);
+        if f.is_file() {
+            for flags in [&["-C"][..], &["-D", "-C"]] {
+                compare(f, flags, &mut failures);
+            }
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -403,129 +403,101 @@ impl<'a> NmTable<'a> {
     }
 }
 
-/// A stable MSD radix sort of `v` by the bytes `key` gives (shorter before longer on a
-/// common prefix, as `strcmp`), falling back to a comparison sort on small buckets. Big
-/// inputs sort their top-level buckets on several threads.
-fn radix_sort<T: Copy + Send, K: Fn(&T) -> &[u8] + Sync>(v: &mut [T], key: K) {
-    let mut tmp: Vec<T> = Vec::with_capacity(v.len());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if v.len() < 50_000 || threads < 2 {
-        radix_level(v, 0, &key, &mut tmp);
+/// A stable sort of `v` by the bytes `key` gives (shorter before longer on a common
+/// prefix, as `strcmp`; keys hold no NUL byte, as C strings). Sorts (16-byte big-endian
+/// chunk, position) pairs, then re-sorts each run of equal chunks on the next 16 bytes:
+/// names share long prefixes, and this touches each name once per 8 bytes of common
+/// prefix instead of once per byte. Big inputs refine their runs on two threads.
+fn radix_sort<T: Copy + Send + Sync, K: Fn(&T) -> &[u8] + Sync>(v: &mut [T], key: K) {
+    if v.len() < 2 {
         return;
     }
-    let Some((depth, starts, counts)) = distribute(v, 0, &key, &mut tmp) else {
-        return;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let src: &[T] = v;
+    let first = |lo: usize, hi: usize| {
+        let mut items: Vec<(u128, u32)> = (lo..hi)
+            .map(|i| (chunk(key(&src[i]), 0), i as u32))
+            .collect();
+        items.sort_unstable();
+        items
     };
-    // Hand out whole buckets, about `len / threads` elements per thread.
-    let per = v.len().div_ceil(threads);
-    let mut groups: Vec<(usize, usize)> = Vec::new();
-    let (mut lo, mut n) = (starts[1], 0);
-    for (b, &c) in counts.iter().enumerate().skip(1) {
-        n += c;
-        if n >= per || b == 256 {
-            groups.push((lo, n));
-            lo += n;
-            n = 0;
-        }
-    }
-    std::thread::scope(|s| {
-        let mut rest: &mut [T] = &mut v[starts[1]..];
-        for (base, gn) in groups {
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(gn);
-            rest = tail;
-            let key = &key;
-            let (starts, counts) = (starts, counts);
-            s.spawn(move || {
-                let mut tmp = Vec::new();
-                for b in 1..257 {
-                    let (blo, bn) = (starts[b], counts[b]);
-                    if bn > 1 && blo >= base && blo + bn <= base + part.len() {
-                        radix_level(
-                            &mut part[blo - base..blo - base + bn],
-                            depth + 1,
-                            key,
-                            &mut tmp,
-                        );
-                    }
-                }
-            });
-        }
-    });
-}
-
-/// Skips the prefix all keys share from `depth`, then distributes `v` stably into 257
-/// buckets (0: key ends; 1 + b: byte b). `None` when all keys are equal.
-#[allow(clippy::type_complexity)]
-fn distribute<T: Copy, K: Fn(&T) -> &[u8]>(
-    v: &mut [T],
-    mut depth: usize,
-    key: &K,
-    tmp: &mut Vec<T>,
-) -> Option<(usize, [usize; 257], [usize; 257])> {
-    let first = key(&v[0]).get(depth..).unwrap_or(&[]);
-    let mut lcp = first.len();
-    for t in v[1..].iter() {
-        let k = key(t).get(depth..).unwrap_or(&[]);
-        let max = lcp.min(k.len());
-        lcp = if k[..max] != first[..max] {
-            first[..max]
-                .iter()
-                .zip(k)
-                .take_while(|(a, b)| a == b)
-                .count()
-        } else {
-            max
-        };
-        if lcp == 0 {
-            break;
-        }
-    }
-    depth += lcp;
-    let bucket = |t: &T| key(t).get(depth).map_or(0, |&b| usize::from(b) + 1);
-    let mut counts = [0usize; 257];
-    for t in v.iter() {
-        counts[bucket(t)] += 1;
-    }
-    if counts[0] == v.len() {
-        return None; // all equal: already in stable order
-    }
-    let mut starts = [0usize; 257];
-    let mut sum = 0;
-    for (s, &c) in starts.iter_mut().zip(counts.iter()) {
-        *s = sum;
-        sum += c;
-    }
-    tmp.clear();
-    tmp.extend_from_slice(v);
-    let mut next = starts;
-    for t in tmp.iter() {
-        let b = bucket(t);
-        v[next[b]] = *t;
-        next[b] += 1;
-    }
-    Some((depth, starts, counts))
-}
-
-fn radix_level<T: Copy, K: Fn(&T) -> &[u8]>(v: &mut [T], depth: usize, key: &K, tmp: &mut Vec<T>) {
-    if v.len() <= 48 {
-        v.sort_by(|a, b| {
-            let (x, y) = (key(a), key(b));
-            x.get(depth..)
-                .unwrap_or(&[])
-                .cmp(y.get(depth..).unwrap_or(&[]))
+    let items = if src.len() < 50_000 || threads < 2 {
+        let mut items = first(0, src.len());
+        refine(&mut items, src, &key, CHUNK);
+        items
+    } else {
+        // Two halves sorted on their first chunk side by side, merged, then split at a run
+        // boundary near the middle and refined side by side.
+        let mid = src.len() / 2;
+        let (a, b) = std::thread::scope(|s| {
+            let b = s.spawn(|| first(mid, src.len()));
+            (
+                first(0, mid),
+                b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            )
         });
-        return;
-    }
-    let Some((depth, starts, counts)) = distribute(v, depth, key, tmp) else {
-        return;
-    };
-    for b in 1..257 {
-        let (lo, n) = (starts[b], counts[b]);
-        if n > 1 {
-            radix_level(&mut v[lo..lo + n], depth + 1, key, tmp);
+        let mut items = Vec::with_capacity(src.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if b[j] < a[i] {
+                items.push(b[j]);
+                j += 1;
+            } else {
+                items.push(a[i]);
+                i += 1;
+            }
         }
+        items.extend_from_slice(&a[i..]);
+        items.extend_from_slice(&b[j..]);
+        let mut mid = items.len() / 2;
+        while mid < items.len() && items[mid].0 == items[mid - 1].0 {
+            mid += 1;
+        }
+        let (lo, hi) = items.split_at_mut(mid);
+        std::thread::scope(|s| {
+            let key = &key;
+            s.spawn(move || refine(hi, src, key, CHUNK));
+            refine(lo, src, key, CHUNK);
+        });
+        items
+    };
+    let sorted: Vec<T> = items.iter().map(|&(_, i)| src[i as usize]).collect();
+    v.copy_from_slice(&sorted);
+}
+
+/// Bytes `depth..depth + 16` of `name`, zero-padded, as a big-endian number.
+#[inline]
+fn chunk(name: &[u8], depth: usize) -> u128 {
+    let mut b = [0u8; CHUNK];
+    if let Some(rest) = name.get(depth..) {
+        let n = rest.len().min(CHUNK);
+        b[..n].copy_from_slice(&rest[..n]);
+    }
+    u128::from_be_bytes(b)
+}
+
+/// The bytes of a name [`radix_sort`] compares at once.
+const CHUNK: usize = 16;
+
+/// Sorts each run of `items` with equal chunks (whose keys go on past `depth`) by the
+/// chunk at `depth`, and so on.
+fn refine<T, K: Fn(&T) -> &[u8]>(items: &mut [(u128, u32)], src: &[T], key: &K, depth: usize) {
+    let mut i = 0;
+    while i < items.len() {
+        let k = items[i].0;
+        let mut j = i + 1;
+        while j < items.len() && items[j].0 == k {
+            j += 1;
+        }
+        if j - i > 1 && k & 0xff != 0 {
+            let run = &mut items[i..j];
+            for it in run.iter_mut() {
+                it.0 = chunk(key(&src[it.1 as usize]), depth);
+            }
+            run.sort_unstable();
+            refine(run, src, key, depth + CHUNK);
+        }
+        i = j;
     }
 }
 
@@ -688,7 +660,11 @@ fn read_table<'a, Elf: FileHeader<Endian = Endianness>>(
     data: &'a [u8],
     which: Table,
     width: u8,
-) -> Result<Option<NmTable<'a>>> {
+) -> Result<Option<NmTable<'a>>>
+where
+    Elf::Sym: Sync,
+    Elf::SectionHeader: Sync,
+{
     let header = Elf::parse(data).map_err(Error::malformed)?;
     let endian = header.endian().map_err(Error::malformed)?;
     let sections = header.sections(endian, data).map_err(Error::malformed)?;
@@ -728,8 +704,9 @@ fn read_table<'a, Elf: FileHeader<Endian = Endianness>>(
         Table::Symtab => None,
     };
     let strings = symtab.strings();
-    let mut symbols = Vec::with_capacity(symtab.len() - 1);
-    for (index, sym) in symtab.enumerate().skip(1) {
+    let raw = symtab.symbols();
+    let one = |i: usize, sym: &Elf::Sym| -> Result<NmSymbol<'a>> {
+        let index = object::SymbolIndex(i);
         let shndx = sym.st_shndx(endian);
         let st_info = sym.st_info().0;
         let st_type = st_info & 0xf;
@@ -813,7 +790,7 @@ fn read_table<'a, Elf: FileHeader<Endian = Endianness>>(
             (Some(v), false) => v.of(index.0, name, placement == Placement::Undefined),
             _ => None,
         };
-        symbols.push(NmSymbol {
+        Ok(NmSymbol {
             name,
             version,
             value,
@@ -823,8 +800,30 @@ fn read_table<'a, Elf: FileHeader<Endian = Endianness>>(
             st_info,
             st_other: sym.st_other().0,
             type_char,
+        })
+    };
+    let range = |lo: usize, hi: usize| -> Result<Vec<NmSymbol<'a>>> {
+        let mut v = Vec::with_capacity(hi - lo);
+        for (i, sym) in raw[lo..hi].iter().enumerate() {
+            v.push(one(lo + i, sym)?);
+        }
+        Ok(v)
+    };
+    // Big tables are read on two threads (each symbol is independent).
+    let n = raw.len();
+    let symbols = if n < 50_000 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
+        range(1, n)?
+    } else {
+        let mid = n / 2;
+        let (lo, hi) = std::thread::scope(|s| {
+            let hi = s.spawn(|| range(mid, n));
+            (range(1, mid), hi.join())
         });
-    }
+        let mut lo = lo?;
+        let hi = hi.map_err(|_| Error::new(ErrorKind::Malformed, "symbol reader failed"))??;
+        lo.extend_from_slice(&hi);
+        lo
+    };
     Ok(Some(NmTable {
         symbols,
         sections: nm_sections,
@@ -858,10 +857,21 @@ mod tests {
     #[test]
     fn radix_sort_is_a_stable_bytewise_sort() {
         let mut words: Vec<(&[u8], usize)> = Vec::new();
-        let base: [&[u8]; 8] = [b"b", b"a", b"ab", b"", b"abc", b"a", b"\xff", b"abd"];
+        let base: [&[u8]; 10] = [
+            b"b",
+            b"a",
+            b"ab",
+            b"",
+            b"abc",
+            b"a",
+            b"\xff",
+            b"abd",
+            b"_ZN4core3ptr13drop_in_place17h0",
+            b"_ZN4core3ptr13drop_in_place17",
+        ];
         // Big enough for the threaded path.
         for i in 0..80_000 {
-            words.push((base[i % 8], i));
+            words.push((base[i % base.len()], i));
         }
         let mut expected = words.clone();
         expected.sort_by(|x, y| x.0.cmp(y.0));
