@@ -68,7 +68,10 @@ pub struct NmSection<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct NmSymbol<'a> {
     name: &'a [u8],
-    version: Option<(&'a [u8], bool)>,
+    version: Option<&'a [u8]>,
+    // Whether `version` is the default one (`@@`); kept apart so the symbol fits in 64
+    // bytes (big tables hold hundreds of thousands of them).
+    version_default: bool,
     value: u64,
     size: u64,
     index: u32,
@@ -89,7 +92,7 @@ impl<'a> NmSymbol<'a> {
     /// (`VER`, `false`) prints `name@VER`. `None` for local, base-version and unversioned
     /// symbols, and for every `.symtab` entry.
     pub fn version(&self) -> Option<(&'a [u8], bool)> {
-        self.version
+        self.version.map(|v| (v, self.version_default))
     }
 
     /// nm's value: `st_value`, or the size for a common symbol (ELF keeps the alignment
@@ -404,39 +407,49 @@ impl<'a> NmTable<'a> {
 }
 
 /// A stable sort of `v` by the bytes `key` gives (shorter before longer on a common
-/// prefix, as `strcmp`; keys hold no NUL byte, as C strings). Sorts (16-byte big-endian
-/// chunk, position) pairs, then re-sorts each run of equal chunks on the next 16 bytes:
-/// names share long prefixes, and this touches each name once per 8 bytes of common
-/// prefix instead of once per byte. Big inputs refine their runs on two threads.
+/// prefix, as `strcmp`; keys hold no NUL byte, as C strings). Stable-sorts (16-byte
+/// big-endian chunk, position) pairs on the chunk, then re-sorts each run of equal chunks
+/// on the next 16 bytes: names share long prefixes, and this touches each name once per
+/// 16 bytes of common prefix instead of once per byte. Runs that get small are finished
+/// with a comparison sort on the rest of the names (which then stay in cache). The keys
+/// are gathered into a dense array first, so that a chunk costs one random read, not two.
+/// Big inputs sort and refine their halves on two threads. (The stable sort is driftsort,
+/// markedly faster than pdqsort on these keys; positions stay ascending within ties.)
 fn radix_sort<T: Copy + Send + Sync, K: Fn(&T) -> &[u8] + Sync>(v: &mut [T], key: K) {
     if v.len() < 2 {
         return;
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let src: &[T] = v;
+    let names: Vec<&[u8]> = v.iter().map(&key).collect();
+    let items = sort_order(&names, threads);
+    let sorted: Vec<T> = items.iter().map(|&(_, i)| v[i as usize]).collect();
+    v.copy_from_slice(&sorted);
+}
+
+/// The positions of `names` in sorted order (with their last chunks).
+fn sort_order(names: &[&[u8]], threads: usize) -> Vec<(u128, u32)> {
     let first = |lo: usize, hi: usize| {
-        let mut items: Vec<(u128, u32)> = (lo..hi)
-            .map(|i| (chunk(key(&src[i]), 0), i as u32))
-            .collect();
-        items.sort_unstable();
+        let mut items: Vec<(u128, u32)> =
+            (lo..hi).map(|i| (chunk(names[i], 0), i as u32)).collect();
+        items.sort_by_key(|x| x.0);
         items
     };
-    let items = if src.len() < 50_000 || threads < 2 {
-        let mut items = first(0, src.len());
-        refine(&mut items, src, &key, CHUNK);
+    if names.len() < 50_000 || threads < 2 {
+        let mut items = first(0, names.len());
+        refine(&mut items, names, CHUNK);
         items
     } else {
         // Two halves sorted on their first chunk side by side, merged, then split at a run
         // boundary near the middle and refined side by side.
-        let mid = src.len() / 2;
+        let mid = names.len() / 2;
         let (a, b) = std::thread::scope(|s| {
-            let b = s.spawn(|| first(mid, src.len()));
+            let b = s.spawn(|| first(mid, names.len()));
             (
                 first(0, mid),
                 b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
             )
         });
-        let mut items = Vec::with_capacity(src.len());
+        let mut items = Vec::with_capacity(names.len());
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
             if b[j] < a[i] {
@@ -455,33 +468,37 @@ fn radix_sort<T: Copy + Send + Sync, K: Fn(&T) -> &[u8] + Sync>(v: &mut [T], key
         }
         let (lo, hi) = items.split_at_mut(mid);
         std::thread::scope(|s| {
-            let key = &key;
-            s.spawn(move || refine(hi, src, key, CHUNK));
-            refine(lo, src, key, CHUNK);
+            s.spawn(move || refine(hi, names, CHUNK));
+            refine(lo, names, CHUNK);
         });
         items
-    };
-    let sorted: Vec<T> = items.iter().map(|&(_, i)| src[i as usize]).collect();
-    v.copy_from_slice(&sorted);
+    }
 }
 
 /// Bytes `depth..depth + 16` of `name`, zero-padded, as a big-endian number.
 #[inline]
 fn chunk(name: &[u8], depth: usize) -> u128 {
-    let mut b = [0u8; CHUNK];
-    if let Some(rest) = name.get(depth..) {
-        let n = rest.len().min(CHUNK);
-        b[..n].copy_from_slice(&rest[..n]);
+    if let Some(b) = name.get(depth..depth + CHUNK) {
+        let mut a = [0u8; CHUNK];
+        a.copy_from_slice(b);
+        return u128::from_be_bytes(a);
     }
-    u128::from_be_bytes(b)
+    let mut k = 0u128;
+    for i in 0..CHUNK {
+        k = (k << 8) | u128::from(name.get(depth + i).copied().unwrap_or(0));
+    }
+    k
 }
 
 /// The bytes of a name [`radix_sort`] compares at once.
 const CHUNK: usize = 16;
 
+/// Runs up to this long are finished by comparing the rest of the names.
+const SMALL_RUN: usize = 32;
+
 /// Sorts each run of `items` with equal chunks (whose keys go on past `depth`) by the
 /// chunk at `depth`, and so on.
-fn refine<T, K: Fn(&T) -> &[u8]>(items: &mut [(u128, u32)], src: &[T], key: &K, depth: usize) {
+fn refine(items: &mut [(u128, u32)], names: &[&[u8]], depth: usize) {
     let mut i = 0;
     while i < items.len() {
         let k = items[i].0;
@@ -491,11 +508,22 @@ fn refine<T, K: Fn(&T) -> &[u8]>(items: &mut [(u128, u32)], src: &[T], key: &K, 
         }
         if j - i > 1 && k & 0xff != 0 {
             let run = &mut items[i..j];
-            for it in run.iter_mut() {
-                it.0 = chunk(key(&src[it.1 as usize]), depth);
+            if run.len() <= SMALL_RUN {
+                // Equal up to `depth`: the rest of the name, then the position.
+                run.sort_unstable_by(|x, y| {
+                    let (a, b) = (names[x.1 as usize], names[y.1 as usize]);
+                    a.get(depth..)
+                        .unwrap_or(&[])
+                        .cmp(b.get(depth..).unwrap_or(&[]))
+                        .then(x.1.cmp(&y.1))
+                });
+            } else {
+                for it in run.iter_mut() {
+                    it.0 = chunk(names[it.1 as usize], depth);
+                }
+                run.sort_by_key(|x| x.0);
+                refine(run, names, depth + CHUNK);
             }
-            run.sort_unstable();
-            refine(run, src, key, depth + CHUNK);
         }
         i = j;
     }
@@ -792,7 +820,8 @@ where
         };
         Ok(NmSymbol {
             name,
-            version,
+            version: version.map(|v| v.0),
+            version_default: version.is_some_and(|v| v.1),
             value,
             size,
             index: index.0 as u32,
@@ -802,28 +831,34 @@ where
             type_char,
         })
     };
-    let range = |lo: usize, hi: usize| -> Result<Vec<NmSymbol<'a>>> {
-        let mut v = Vec::with_capacity(hi - lo);
-        for (i, sym) in raw[lo..hi].iter().enumerate() {
-            v.push(one(lo + i, sym)?);
+    // Fills `out` with the symbols from index `lo` on.
+    let fill = |lo: usize, out: &mut [std::mem::MaybeUninit<NmSymbol<'a>>]| -> Result<()> {
+        for (i, (slot, sym)) in out.iter_mut().zip(&raw[lo..]).enumerate() {
+            slot.write(one(lo + i, sym)?);
         }
-        Ok(v)
+        Ok(())
     };
-    // Big tables are read on two threads (each symbol is independent).
+    // Big tables are read on two threads (each symbol is independent), straight into
+    // their halves of one vector.
     let n = raw.len();
-    let symbols = if n < 50_000 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
-        range(1, n)?
+    let mut symbols: Vec<NmSymbol<'a>> = Vec::with_capacity(n - 1);
+    let slots = &mut symbols.spare_capacity_mut()[..n - 1];
+    if n < 50_000 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
+        fill(1, slots)?;
     } else {
         let mid = n / 2;
+        let (lo, hi) = slots.split_at_mut(mid - 1);
         let (lo, hi) = std::thread::scope(|s| {
-            let hi = s.spawn(|| range(mid, n));
-            (range(1, mid), hi.join())
+            let fill = &fill;
+            let hi = s.spawn(move || fill(mid, hi));
+            (fill(1, lo), hi.join())
         });
-        let mut lo = lo?;
-        let hi = hi.map_err(|_| Error::new(ErrorKind::Malformed, "symbol reader failed"))??;
-        lo.extend_from_slice(&hi);
-        lo
-    };
+        lo?;
+        hi.map_err(|_| Error::new(ErrorKind::Malformed, "symbol reader failed"))??;
+    }
+    // SAFETY: `fill` wrote every one of the first `n - 1` slots (`raw` has `n` entries and
+    // each call returned `Ok`), and `NmSymbol` is `Copy`, so nothing needs dropping.
+    unsafe { symbols.set_len(n - 1) };
     Ok(Some(NmTable {
         symbols,
         sections: nm_sections,
@@ -877,6 +912,33 @@ mod tests {
         expected.sort_by(|x, y| x.0.cmp(y.0));
         radix_sort(&mut words, |w| w.0);
         assert_eq!(words, expected);
+    }
+
+    #[test]
+    fn radix_sort_handles_long_shared_prefixes() {
+        // Runs big and small at several depths, ties, prefixes of one another.
+        let names: Vec<Vec<u8>> = (0..60_000u32)
+            .map(|i| {
+                let mut n = b"_ZN4core3ptr85drop_in_place$LT$alloc..vec..Vec$LT$".to_vec();
+                n.extend_from_slice(format!("{}", (i * 7919) % 1201).as_bytes());
+                n.extend(std::iter::repeat_n(b'x', (i % 40) as usize));
+                n.extend_from_slice(format!("17h{:x}E", (i * 31) % 5003).as_bytes());
+                n
+            })
+            .collect();
+        let mut words: Vec<(&[u8], usize)> =
+            names.iter().enumerate().map(|(i, n)| (&n[..], i)).collect();
+        let mut expected = words.clone();
+        expected.sort_by(|x, y| x.0.cmp(y.0));
+        radix_sort(&mut words, |w| w.0);
+        assert_eq!(words, expected);
+        radix_sort(&mut words[..1000], |w| w.0);
+        assert_eq!(words, expected);
+    }
+
+    #[test]
+    fn symbols_stay_small() {
+        assert!(std::mem::size_of::<NmSymbol<'_>>() <= 64);
     }
 
     #[test]
