@@ -521,7 +521,7 @@ impl<T> ThreadLocal<T> {
                 ErrorKind::KindMismatch,
                 format!(
                     "`{}` was not resolved as a thread-local variable",
-                    r.address
+                    self.binding.spec.symbol
                 ),
             ));
         };
@@ -1020,16 +1020,9 @@ fn dl_symbol(address: usize) -> Option<Located> {
     // SAFETY: with RTLD_DL_SYMENT and success, `extra` points at the symbol's Elf64_Sym
     // in the module's mapped dynamic symbol table.
     let sym = unsafe { &*(extra as *const libc::Elf64_Sym) };
-    let kind = match sym.st_info & 0xf {
-        0 => Kind::NoType,
-        1 => Kind::Object,
-        2 => Kind::Func,
-        5 => Kind::Common,
-        6 => Kind::Tls,
-        10 => Kind::Ifunc,
-        3 => Kind::Section,
-        _ => Kind::File,
-    };
+    // The same classification as the index's (`SHN_COMMON` does not occur in a loaded
+    // image's `.dynsym`).
+    let kind = Kind::from_elf(object::elf::SymbolType(sym.st_info & 0xf), false);
     // SAFETY: dli_sname is non-null (checked) and NUL-terminated, owned by the loader.
     let name = unsafe { CStr::from_ptr(info.dli_sname) }
         .to_string_lossy()

@@ -51,10 +51,16 @@ pub fn image() -> Option<&'static [u8]> {
     let shentsize = u(0x3a, 2);
     let shnum = u(0x3c, 2);
     let mut len = shoff.checked_add(shentsize.checked_mul(shnum)?)?;
-    // SAFETY: the program headers lie in the first mapped page of the image.
-    let ph = unsafe {
-        std::slice::from_raw_parts((base as u64 + phoff) as *const u8, (phnum * 56) as usize)
-    };
+    // The program headers must lie in the first page (4 KiB at least), the one known
+    // to be mapped; the vDSO's always do (right after the ELF header).
+    let ph_len = phnum * 56;
+    if phoff.checked_add(ph_len)? > 4096 {
+        return None;
+    }
+    // SAFETY: `[base + phoff, base + phoff + ph_len)` lies in the image's first page
+    // (checked above), which is mapped readable for the life of the process.
+    let ph =
+        unsafe { std::slice::from_raw_parts((base as u64 + phoff) as *const u8, ph_len as usize) };
     for p in ph.chunks_exact(56) {
         let field = |at: usize| u64::from_le_bytes(p[at..at + 8].try_into().unwrap_or_default());
         if u32::from_le_bytes(p[..4].try_into().unwrap_or_default()) == object::elf::PT_LOAD.0 {

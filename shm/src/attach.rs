@@ -246,6 +246,7 @@ impl Attachment {
     /// [`is_read_only`](Self::is_read_only) (the write faults with `SIGSEGV`), and
     /// treat every byte as changing at any time if another process or thread may
     /// write (volatile or atomic accesses, no references held across changes).
+    #[inline]
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }

@@ -152,12 +152,31 @@ pub fn debuglink_crc32(bytes: &[u8]) -> u32 {
 
 /// Decompresses a `.gnu_debugdata` section (xz) into the embedded ELF file.
 pub fn decompress_mini_debug_info(xz: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+    /// Stops a hostile `.gnu_debugdata` (an "xz bomb") from exhausting memory: real
+    /// MiniDebugInfo is a small `.symtab`-only ELF, far below this.
+    const LIMIT: usize = 1 << 30;
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() + buf.len() > LIMIT {
+                return Err(std::io::Error::other(format!(
+                    "it decompresses to more than {} MiB",
+                    LIMIT >> 20
+                )));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
     lzma_rs::xz_decompress(&mut std::io::BufReader::new(xz), &mut out).map_err(|e| {
         Error::new(
             ErrorKind::Decompress,
             format!(".gnu_debugdata is not valid xz data: {e}"),
         )
     })?;
-    Ok(out)
+    Ok(out.0)
 }

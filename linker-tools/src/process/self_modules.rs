@@ -69,17 +69,25 @@ unsafe extern "C" fn callback(
         unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) }
     };
     let bias = info.dlpi_addr;
-    let mut segments = Vec::new();
+    let segments: Vec<(u64, u64)> = phdrs
+        .iter()
+        .filter(|p| p.p_type == libc::PT_LOAD)
+        .map(|p| {
+            let start = bias.wrapping_add(p.p_vaddr);
+            (start, start.wrapping_add(p.p_memsz))
+        })
+        .collect();
     let mut build_id = None;
     let mut dynamic = None;
     for p in phdrs {
         let start = bias.wrapping_add(p.p_vaddr);
         match p.p_type {
-            libc::PT_LOAD => segments.push((start, start.wrapping_add(p.p_memsz))),
             libc::PT_DYNAMIC => dynamic = Some((start, p.p_memsz)),
-            libc::PT_NOTE if build_id.is_none() && p.p_memsz > 0 => {
-                // SAFETY: a PT_NOTE segment lies inside a loaded PT_LOAD segment of this
-                // image (the loader mapped it readable); we read p_memsz bytes of it.
+            libc::PT_NOTE
+                if build_id.is_none() && p.p_memsz > 0 && within(&segments, start, p.p_memsz) =>
+            {
+                // SAFETY: `[start, start + p_memsz)` lies within one of the image's
+                // PT_LOAD segments (checked just above), which the loader mapped readable.
                 let notes =
                     unsafe { std::slice::from_raw_parts(start as *const u8, p.p_memsz as usize) };
                 build_id = elf::build_id_from_notes(notes, p.p_align).map(<[u8]>::to_vec);
@@ -105,6 +113,13 @@ unsafe extern "C" fn callback(
     0
 }
 
+/// Whether `[a, a + n)` lies within one of `segments` (runtime `PT_LOAD` ranges).
+fn within(segments: &[(u64, u64)], a: u64, n: u64) -> bool {
+    segments
+        .iter()
+        .any(|&(s, e)| a >= s && a.checked_add(n).is_some_and(|end| end <= e))
+}
+
 /// `DT_SONAME` read from a loaded image's dynamic section: no file is opened.
 ///
 /// `DT_STRTAB` holds a runtime address once the dynamic linker has relocated it (glibc
@@ -121,12 +136,7 @@ unsafe fn soname_in_memory(
     bias: u64,
     segments: &[(u64, u64)],
 ) -> Option<String> {
-    // Whether `[a, a + n)` lies within one mapped segment.
-    let within = |a: u64, n: u64| {
-        segments
-            .iter()
-            .any(|&(s, e)| a >= s && a.checked_add(n).is_some_and(|end| end <= e))
-    };
+    let within = |a: u64, n: u64| within(segments, a, n);
     if dynamic % 8 != 0 || !within(dynamic, len) {
         return None;
     }

@@ -64,6 +64,8 @@ impl Fixture {
 /// A descriptor to run the call on, and descriptors to keep open meanwhile (the other
 /// end of a pipe).
 type Prepared = (OwnedFd, Vec<OwnedFd>);
+/// Makes the descriptor a case runs on.
+type Prep<'a> = dyn Fn() -> Prepared + 'a;
 
 fn pipe_read_end(data: &[u8], keep_writer: bool, flags: i32) -> Prepared {
     let (r, w) = util::pipe(flags);
@@ -481,118 +483,38 @@ fn write(t: &mut Table, fx: &Fixture) {
         assert_eq!(sys::write(fd.as_fd(), b"first;"), Ok(6));
         (fd, keep)
     };
-    write_case(
-        t,
-        "write: a new file",
-        Expect::Ok,
-        &|| fx.scratch(0),
-        b"written through three paths",
-        true,
-    );
-    write_case(
-        t,
-        "write: zero bytes",
-        Expect::Ok,
-        &|| fx.scratch(0),
-        b"",
-        true,
-    );
-    write_case(
-        t,
-        "write: O_APPEND",
-        Expect::Ok,
-        &appending,
-        b"second",
-        true,
-    );
-    write_case(
-        t,
-        "write: EBADF read-only descriptor",
-        Expect::Err(Errno::EBADF),
-        &|| fx.data(O_RDONLY),
-        b"x",
-        false,
-    );
-    write_case(
-        t,
-        "write: EBADF O_PATH descriptor",
-        Expect::Err(Errno::EBADF),
-        &|| fx.data(O_PATH),
-        b"x",
-        false,
-    );
-    write_case(
-        t,
-        "write: EBADF directory",
-        Expect::Err(Errno::EBADF),
-        &|| (util::open(&fx.sub, O_RDONLY), Vec::new()),
-        b"x",
-        false,
-    );
-    write_case(
-        t,
-        "write: a pipe",
-        Expect::Ok,
-        &|| pipe_write_end(true, false),
-        b"abc",
-        false,
-    );
-    write_case(
-        t,
-        "write: EPIPE pipe without a reader",
-        Expect::Err(Errno::EPIPE),
-        &|| pipe_write_end(false, false),
-        b"x",
-        false,
-    );
-    write_case(
-        t,
-        "write: EAGAIN full non-blocking pipe",
-        Expect::Err(Errno::EAGAIN),
-        &|| pipe_write_end(true, true),
-        b"x",
-        false,
-    );
-    write_case(
-        t,
-        "write: /dev/null",
-        Expect::Ok,
-        &|| dev(c"/dev/null", libc::O_WRONLY),
-        b"discarded",
-        false,
-    );
-    write_case(
-        t,
-        "write: ENOSPC /dev/full",
-        Expect::Err(Errno::ENOSPC),
-        &|| dev(c"/dev/full", libc::O_WRONLY),
-        b"x",
-        false,
-    );
-    write_case(
-        t,
-        "write: an eventfd counter",
-        Expect::Ok,
-        &eventfd,
-        &1u64.to_ne_bytes(),
-        false,
-    );
-    write_case(
-        t,
-        "write: EINVAL eventfd with 4 bytes",
-        Expect::Err(Errno::EINVAL),
-        &eventfd,
-        &[1, 0, 0, 0],
-        false,
-    );
-    write_case(
-        t,
-        "write: EINVAL eventfd with u64::MAX",
-        Expect::Err(Errno::EINVAL),
-        &eventfd,
-        &u64::MAX.to_ne_bytes(),
-        false,
-    );
+    let new_file = || fx.scratch(0);
+    let read_only = || fx.data(O_RDONLY);
+    let o_path = || fx.data(O_PATH);
+    let directory = || (util::open(&fx.sub, O_RDONLY), Vec::new());
+    let pipe = || pipe_write_end(true, false);
+    let no_reader = || pipe_write_end(false, false);
+    let full_pipe = || pipe_write_end(true, true);
+    let null = || dev(c"/dev/null", libc::O_WRONLY);
+    let full = || dev(c"/dev/full", libc::O_WRONLY);
+    let (ok, err) = (Expect::Ok, Expect::Err);
+    let (one, max) = (1u64.to_ne_bytes(), u64::MAX.to_ne_bytes());
+    // (name, expected, descriptor, bytes, whether to compare the file's contents after)
+    #[rustfmt::skip]
+    let cases: &[(&str, Expect, &Prep<'_>, &[u8], bool)] = &[
+        ("a new file",                         ok,                     &new_file,   b"written through three paths", true),
+        ("zero bytes",                         ok,                     &new_file,   b"",                            true),
+        ("O_APPEND",                           ok,                     &appending,  b"second",                      true),
+        ("EBADF read-only descriptor",         err(Errno::EBADF),      &read_only,  b"x",                           false),
+        ("EBADF O_PATH descriptor",            err(Errno::EBADF),      &o_path,     b"x",                           false),
+        ("EBADF directory",                    err(Errno::EBADF),      &directory,  b"x",                           false),
+        ("a pipe",                             ok,                     &pipe,       b"abc",                         false),
+        ("EPIPE pipe without a reader",        err(Errno::EPIPE),      &no_reader,  b"x",                           false),
+        ("EAGAIN full non-blocking pipe",      err(Errno::EAGAIN),     &full_pipe,  b"x",                           false),
+        ("/dev/null",                          ok,                     &null,       b"discarded",                   false),
+        ("ENOSPC /dev/full",                   err(Errno::ENOSPC),     &full,       b"x",                           false),
+        ("an eventfd counter",                 ok,                     &eventfd,    &one,                           false),
+        ("EINVAL eventfd with 4 bytes",        err(Errno::EINVAL),     &eventfd,    &[1, 0, 0, 0],                  false),
+        ("EINVAL eventfd with u64::MAX",       err(Errno::EINVAL),     &eventfd,    &max,                           false),
+    ];
+    for &(name, expect, prep, buf, check) in cases {
+        write_case(t, &format!("write: {name}"), expect, prep, buf, check);
+    }
 
     let no_access = NoAccess::new();
     for (what, ptr) in [

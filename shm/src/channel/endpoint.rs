@@ -342,8 +342,6 @@ impl Wait {
 /// One end: the region, timing, the peer watch, and the sticky "gone" verdict.
 pub(crate) struct Endpoint {
     pub(crate) region: Region,
-    pub(crate) cap: usize,
-    pub(crate) max_message: usize,
     producer: bool,
     spin: Duration,
     interval: Duration,
@@ -356,11 +354,8 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     fn new(region: Region, opts: &Options, producer: bool, watch: Watch) -> Endpoint {
-        let cap = region.cap();
         Endpoint {
             region,
-            cap,
-            max_message: max_message(cap),
             producer,
             spin: opts.spin,
             interval: opts.liveness_interval,
@@ -370,6 +365,18 @@ impl Endpoint {
             corrupt: None,
             light_fences: super::peer::light_fences(),
         }
+    }
+
+    /// Ring capacity in bytes (a power of two), fixed when the region was checked.
+    #[inline(always)]
+    pub(crate) fn cap(&self) -> usize {
+        self.region.cap()
+    }
+
+    /// The longest message the ring carries.
+    #[inline(always)]
+    pub(crate) fn max_message(&self) -> usize {
+        max_message(self.region.cap())
     }
 
     fn corrupt_error(&self, why: &str) -> Error {

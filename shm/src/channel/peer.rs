@@ -11,8 +11,9 @@
 //!    attachment only delays this signal; the pidfd still sees the exit.)
 //!
 //! The pid in the header is peer-written, hence untrusted: a bogus one can at worst
-//! make signal 2 blind, never report a live peer gone (an `ESRCH` when first opening
-//! the pidfd is ignored), and signal 3 remains.
+//! make signal 2 blind (an `ESRCH` when first opening the pidfd is ignored; signal 3
+//! remains) or, if it names another live process, report the channel gone when that
+//! process exits — no more than the peer could do by closing its end.
 
 #![allow(unsafe_code)]
 

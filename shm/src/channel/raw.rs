@@ -22,7 +22,6 @@
 #![allow(unsafe_code)]
 
 use core::marker::PhantomData;
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
@@ -35,15 +34,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// The mapped channel: header + ring, bounds fixed at construction.
 pub(crate) struct Region {
     map: Attachment,
-    base: NonNull<u8>,
     cap: usize,
 }
-
-// SAFETY: `Region` holds an `Attachment` (Send + Sync) and a pointer into it; every
-// access through it is atomic or volatile, as sound from any thread as from any process.
-unsafe impl Send for Region {}
-// SAFETY: as above.
-unsafe impl Sync for Region {}
 
 impl Region {
     /// Wraps `map` with a ring of `cap` bytes after the header; fails unless the
@@ -84,8 +76,7 @@ impl Region {
                 ),
             ));
         }
-        let base = NonNull::new(map.as_ptr()).expect("an attachment is never at address 0");
-        Ok(Region { map, base, cap })
+        Ok(Region { map, cap })
     }
 
     /// The attachment.
@@ -94,6 +85,7 @@ impl Region {
     }
 
     /// Ring capacity in bytes (a power of two).
+    #[inline(always)]
     pub(crate) fn cap(&self) -> usize {
         self.cap
     }
@@ -105,7 +97,7 @@ impl Region {
         // SAFETY: in the header (asserted; `off` is a constant so the check folds
         // away), aligned (base is page-aligned, `off % 4 == 0`), mapped while `self`
         // lives (module invariant); atomics tolerate concurrent writers.
-        unsafe { AtomicU32::from_ptr(self.base.as_ptr().add(off).cast()) }
+        unsafe { AtomicU32::from_ptr(self.map.as_ptr().add(off).cast()) }
     }
 
     /// The header's `u64` at constant offset `off`.
@@ -113,7 +105,7 @@ impl Region {
     pub(crate) fn u64_at(&self, off: usize) -> &AtomicU64 {
         assert!(off + 8 <= HEADER_SIZE && off % 8 == 0);
         // SAFETY: as in `u32_at`, for eight aligned bytes.
-        unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(off).cast()) }
+        unsafe { AtomicU64::from_ptr(self.map.as_ptr().add(off).cast()) }
     }
 
     /// The ring word at `pos` (a stream position; reduced modulo the capacity and
@@ -124,7 +116,7 @@ impl Region {
         // SAFETY: `off + 8 <= cap` (masked, word-aligned, cap a multiple of 8) and the
         // ring lies within the mapping (checked in `new`); aligned because the base is
         // page-aligned and HEADER_SIZE a multiple of 8.
-        unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(HEADER_SIZE + off).cast()) }
+        unsafe { AtomicU64::from_ptr(self.map.as_ptr().add(HEADER_SIZE + off).cast()) }
     }
 
     /// Asks the CPU to fetch the ring line holding stream position `pos` for writing
@@ -138,7 +130,7 @@ impl Region {
         #[cfg(target_arch = "x86_64")]
         unsafe {
             use core::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_ET0>(self.base.as_ptr().add(HEADER_SIZE + off).cast());
+            _mm_prefetch::<_MM_HINT_ET0>(self.map.as_ptr().add(HEADER_SIZE + off).cast());
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = off;
@@ -152,7 +144,7 @@ impl Region {
             return None;
         }
         // SAFETY: `off <= end <= cap`: inside the mapping (checked in `new`).
-        Some(unsafe { self.base.as_ptr().add(HEADER_SIZE + off) })
+        Some(unsafe { self.map.as_ptr().add(HEADER_SIZE + off) })
     }
 
     /// Copies `src` into ring bytes `off..off + src.len()` (volatile). `false` (nothing
@@ -257,8 +249,8 @@ impl RingRead<'_> {
     pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
         check(offset, buf.len(), self.len)?;
         // SAFETY: `offset + buf.len() <= len` (checked) and the view covers ring bytes
-        // `ptr..ptr + len`, mapped while the borrowed region lives.
-        unsafe { copy_from_shared(self.ptr.add(offset), buf) };
+        // `ptr..ptr + len`, mapped while the borrowed region lives; `buf` is writable.
+        unsafe { copy_from_shared(self.ptr.add(offset), buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
 
@@ -274,11 +266,12 @@ impl RingRead<'_> {
     pub fn copy_into(&self, out: &mut Vec<u8>) {
         out.clear();
         out.reserve(self.len);
-        // SAFETY: the spare capacity holds at least `len` bytes; `copy_from_shared`
-        // initialises every one of them before `set_len`.
+        // SAFETY: the view covers ring bytes `ptr..ptr + len`, mapped while the
+        // borrowed region lives; the spare capacity holds at least `len` bytes, written
+        // through a raw pointer (no `&mut [u8]` over uninitialised memory), and
+        // `copy_from_shared` initialises every one of them before `set_len`.
         unsafe {
-            let spare = core::slice::from_raw_parts_mut(out.as_mut_ptr(), self.len);
-            copy_from_shared(self.ptr, spare);
+            copy_from_shared(self.ptr, out.as_mut_ptr(), self.len);
             out.set_len(self.len);
         }
     }
@@ -389,21 +382,23 @@ fn out_of_bounds(offset: usize, len: usize, size: usize) -> Error {
 /// vectors.
 const VECTOR_MIN: usize = 256;
 
-/// Copies `dst.len()` bytes from shared memory at `src` with volatile loads, each
-/// byte read exactly once: 32-byte vectors for long copies on CPUs with AVX, words
-/// otherwise.
+/// Copies `n` bytes from shared memory at `src` to private memory at `dst` with
+/// volatile loads, each byte read exactly once: 32-byte vectors for long copies on
+/// CPUs with AVX, words otherwise. `dst` is a raw pointer so that it may be
+/// uninitialised (a vector's spare capacity).
 ///
 /// # Safety
 ///
-/// `src..src + dst.len()` must be mapped and readable.
+/// `src..src + n` must be mapped and readable; `dst..dst + n` must be valid for
+/// writes and not overlap it.
 #[inline]
-unsafe fn copy_from_shared(src: *const u8, dst: &mut [u8]) {
-    if dst.len() >= VECTOR_MIN && std::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX (checked); the range is the caller's.
-        unsafe { copy_from_shared_avx(src, dst) }
+unsafe fn copy_from_shared(src: *const u8, dst: *mut u8, n: usize) {
+    if n >= VECTOR_MIN && std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked); the ranges are the caller's.
+        unsafe { copy_from_shared_avx(src, dst, n) }
     } else {
-        // SAFETY: the caller's range.
-        unsafe { copy_from_shared_words(src, dst) }
+        // SAFETY: the caller's ranges.
+        unsafe { copy_from_shared_words(src, dst, n) }
     }
 }
 
@@ -433,19 +428,16 @@ const VEC: usize = 32;
 ///
 /// As for [`copy_from_shared`], and the CPU must support AVX.
 #[target_feature(enable = "avx")]
-unsafe fn copy_from_shared_avx(src: *const u8, dst: &mut [u8]) {
+unsafe fn copy_from_shared_avx(src: *const u8, d: *mut u8, n: usize) {
     use core::arch::x86_64::{__m256i, _mm256_storeu_si256};
-    let n = dst.len();
-    let head = (VEC - (src as usize % VEC)) % VEC;
-    let head = head.min(n);
-    // SAFETY: the first `head` bytes of the caller's range and of `dst`.
-    unsafe { copy_from_shared_words(src, &mut dst[..head]) };
+    let head = ((VEC - (src as usize % VEC)) % VEC).min(n);
+    // SAFETY: the first `head <= n` bytes of the caller's ranges.
+    unsafe { copy_from_shared_words(src, d, head) };
     let mut i = head;
-    let d = dst.as_mut_ptr();
     while n - i >= 4 * VEC {
         // SAFETY: `src + i` is 32-byte aligned (head above) and `i + 128 <= n`: four
-        // aligned volatile loads inside the caller's range, four unaligned stores
-        // inside `dst`.
+        // aligned volatile loads inside the caller's source range, four unaligned
+        // stores inside its destination range.
         unsafe {
             let s = src.add(i).cast::<__m256i>();
             let a = s.read_volatile();
@@ -460,8 +452,8 @@ unsafe fn copy_from_shared_avx(src: *const u8, dst: &mut [u8]) {
         }
         i += 4 * VEC;
     }
-    // SAFETY: the rest of the caller's range and of `dst`.
-    unsafe { copy_from_shared_words(src.add(i), &mut dst[i..]) };
+    // SAFETY: the remaining `n - i` bytes of the caller's ranges.
+    unsafe { copy_from_shared_words(src.add(i), d.add(i), n - i) };
 }
 
 /// [`copy_to_shared`] with volatile 32-byte stores to a 32-byte aligned address.
@@ -499,25 +491,24 @@ unsafe fn copy_to_shared_avx(src: &[u8], dst: *mut u8) {
     unsafe { copy_to_shared_words(&src[i..], dst.add(i)) };
 }
 
-/// Copies `dst.len()` bytes from shared memory at `src` with volatile loads: bytes up
+/// Copies `n` bytes from shared memory at `src` to `d` with volatile loads: bytes up
 /// to a word boundary, then words (four per iteration), then bytes.
 ///
 /// # Safety
 ///
-/// `src..src + dst.len()` must be mapped and readable.
+/// As for [`copy_from_shared`].
 #[inline]
-unsafe fn copy_from_shared_words(src: *const u8, dst: &mut [u8]) {
-    let n = dst.len();
-    let d = dst.as_mut_ptr();
+unsafe fn copy_from_shared_words(src: *const u8, d: *mut u8, n: usize) {
     let mut i = 0;
     while i < n && (src as usize + i) % WORD != 0 {
-        // SAFETY: `i < n`, inside the caller's range and `dst`.
+        // SAFETY: `i < n`, inside both of the caller's ranges.
         unsafe { d.add(i).write(src.add(i).read_volatile()) };
         i += 1;
     }
     while n - i >= 4 * WORD {
         // SAFETY: `src + i` is word-aligned (loop above), `i + 32 <= n` keeps the four
-        // loads in the caller's range and the four unaligned stores inside `dst`.
+        // loads in the caller's source range and the four unaligned stores in its
+        // destination range.
         unsafe {
             let s = src.add(i).cast::<u64>();
             let a = s.read_volatile();

@@ -63,12 +63,12 @@ impl Receiver {
 
     /// Ring size in bytes.
     pub fn capacity(&self) -> usize {
-        self.ep.cap
+        self.ep.cap()
     }
 
     /// The longest message the ring carries.
     pub fn max_message(&self) -> usize {
-        self.ep.max_message
+        self.ep.max_message()
     }
 
     /// The sender's process id as it declared it, once it has connected.
@@ -164,13 +164,13 @@ impl Receiver {
     fn peek(&mut self) -> Result<Option<(usize, usize)>> {
         // The fast path: a commit word for a record that fits before the end of the
         // ring; anything else (nothing yet, padding, a bad word) goes the long way.
-        let cap = self.ep.cap;
+        let cap = self.ep.cap();
         let pos = self.head;
         let w = self.ep.region.ring_word(pos).load(Ordering::Acquire);
         let off = pos as usize & (cap - 1);
         let len = w as u32 as usize;
         if (w >> 32) as u32 == tag(pos)
-            && len <= self.ep.max_message
+            && len <= self.ep.max_message()
             && off + record_size(len) <= cap
         {
             return Ok(Some((off + WORD, len)));
@@ -185,7 +185,7 @@ impl Receiver {
     /// word `peek` read at the current position (not read again).
     #[inline(never)]
     fn peek_slow(&mut self, first: u64) -> Result<Option<(usize, usize)>> {
-        let cap = self.ep.cap;
+        let cap = self.ep.cap();
         let mut skipped = false;
         let mut next = Some(first);
         loop {
@@ -221,11 +221,11 @@ impl Receiver {
                 continue;
             }
             let len = len as usize;
-            if len > self.ep.max_message || off + record_size(len) > cap {
+            if len > self.ep.max_message() || off + record_size(len) > cap {
                 return Err(self.ep.poison(format!(
                     "a {len}-byte record at ring offset {off} does not fit the {cap}-byte \
                      ring (messages are at most {} bytes and never wrap)",
-                    self.ep.max_message
+                    self.ep.max_message()
                 )));
             }
             return Ok(Some((off + WORD, len)));
@@ -258,7 +258,7 @@ impl core::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Receiver")
             .field("id", &self.id())
-            .field("capacity", &self.ep.cap)
+            .field("capacity", &self.ep.cap())
             .field("received_bytes", &self.head)
             .field("peer_pid", &self.peer_pid())
             .finish()

@@ -70,12 +70,12 @@ impl Sender {
 
     /// Ring size in bytes.
     pub fn capacity(&self) -> usize {
-        self.ep.cap
+        self.ep.cap()
     }
 
     /// The longest message the ring carries (a little under half the capacity).
     pub fn max_message(&self) -> usize {
-        self.ep.max_message
+        self.ep.max_message()
     }
 
     /// The receiver's process id as it declared it, once it has connected.
@@ -175,7 +175,7 @@ impl Sender {
     /// it would straddle the end of the ring); returns the payload's ring offset.
     #[inline(always)]
     fn reserve(&mut self, len: usize, how: Wait) -> Result<usize> {
-        if len > self.ep.max_message {
+        if len > self.ep.max_message() {
             return Err(self.too_large(len));
         }
         self.ep.poisoned()?;
@@ -183,7 +183,7 @@ impl Sender {
             return Err(e);
         }
         wait(self, how, "full", |s| s.try_reserve(len))?;
-        Ok((self.tail as usize & (self.ep.cap - 1)) + WORD)
+        Ok((self.tail as usize & (self.ep.cap() - 1)) + WORD)
     }
 
     #[cold]
@@ -195,7 +195,8 @@ impl Sender {
             format!(
                 "a {len}-byte message does not fit the channel's {}-byte ring (at most {} \
                  bytes per message); create it with a larger Options::capacity",
-                self.ep.cap, self.ep.max_message
+                self.ep.cap(),
+                self.ep.max_message()
             ),
         )
     }
@@ -204,7 +205,7 @@ impl Sender {
     /// cached receiver position says there is room, and the record does not wrap.
     #[inline(always)]
     fn try_reserve(&mut self, len: usize) -> Result<Option<()>> {
-        let cap = self.ep.cap;
+        let cap = self.ep.cap();
         let rec = record_size(len);
         let off = self.tail as usize & (cap - 1);
         let used = self.tail.wrapping_sub(self.head);
@@ -218,7 +219,7 @@ impl Sender {
     /// record needs padding first: reads the receiver's position.
     #[inline(never)]
     fn try_reserve_slow(&mut self, len: usize) -> Result<Option<()>> {
-        let cap = self.ep.cap;
+        let cap = self.ep.cap();
         let rec = record_size(len);
         let off = self.tail as usize & (cap - 1);
         let pad = if off + rec > cap { cap - off } else { 0 };
@@ -303,7 +304,7 @@ impl core::fmt::Debug for Sender {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sender")
             .field("id", &self.id())
-            .field("capacity", &self.ep.cap)
+            .field("capacity", &self.ep.cap())
             .field("sent_bytes", &self.tail)
             .field("peer_pid", &self.peer_pid())
             .finish()

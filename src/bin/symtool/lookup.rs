@@ -53,23 +53,23 @@ pub(crate) fn run(a: LookupArgs, color: bool) -> Result {
     let mut sink = Sink::new();
     let mut missing = false;
     for q in &a.names {
-        let mut found = index.find(Query::parse(q));
+        let query = Query::parse(q);
+        let mut found = index.find(query);
         found.sort_by_key(|s| (!s.is_defined(), s.address()));
-        // The one the resolver would pick, when there is one.
-        let chosen = index
-            .lookup(Query::parse(q))
-            .ok()
-            .map(|s| s as *const Symbol);
+        // The one the resolver would pick, when there is one (or why there is none).
+        let picked = index.lookup(query);
         if found.is_empty() {
             missing = true;
             sink.flush()?;
-            let err = index.lookup(Query::parse(q)).err();
             eprintln!(
                 "symtool: {file}: {}",
-                err.map_or_else(|| format!("no symbol `{q}`"), |e| e.to_string())
+                picked
+                    .err()
+                    .map_or_else(|| format!("no symbol `{q}`"), |e| e.to_string())
             );
             continue;
         }
+        let chosen = picked.ok().map(|s| s as *const Symbol);
         if a.json {
             for s in found {
                 json_symbol(sink.buf(), &file, s);
