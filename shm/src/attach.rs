@@ -41,6 +41,7 @@ use linker_tools::sys::Errno;
 use crate::error::{Error, ErrorKind, Result};
 use crate::segment::{Segment, SegmentInfo, id_error, stat_id};
 use crate::sysv::{self, AtFlags, Id, SHMLBA};
+use crate::volatile::{copy_from_shared, copy_to_shared};
 
 /// Where and how to attach a segment; pass to
 /// [`Segment::attach_with`](crate::Segment::attach_with).
@@ -330,16 +331,16 @@ impl Attachment {
 
     /// Copies `buf.len()` bytes starting at `offset` out of the segment.
     ///
-    /// Each byte is read once (volatile, word by word); if another process writes
+    /// Each byte is read once (volatile, by words or vectors); if another process writes
     /// meanwhile, `buf` may mix old and new bytes — validate what you read.
     pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
         self.check_range(offset, buf.len())?;
         // SAFETY: the range is in bounds (checked) of a mapping live while `self` is.
-        unsafe { copy_from_shared(self.ptr.as_ptr().add(offset), buf) };
+        unsafe { copy_from_shared(self.ptr.as_ptr().add(offset), buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
 
-    /// Copies `data` into the segment at `offset` (volatile, word by word).
+    /// Copies `data` into the segment at `offset` (volatile, by words or vectors).
     pub fn write_at(&self, offset: usize, data: &[u8]) -> Result<()> {
         self.check_writable()?;
         self.check_range(offset, data.len())?;
@@ -433,62 +434,6 @@ impl fmt::Debug for Attachment {
             .field("len", &self.len)
             .field("read_only", &self.read_only)
             .finish()
-    }
-}
-
-const WORD: usize = size_of::<u64>();
-
-/// Copies `dst.len()` bytes from shared memory at `src`: volatile byte loads up to an
-/// aligned word, then volatile word loads, then bytes.
-///
-/// # Safety
-///
-/// `src` must be valid for reads of `dst.len()` bytes.
-unsafe fn copy_from_shared(src: *const u8, dst: &mut [u8]) {
-    let n = dst.len();
-    let mut i = 0;
-    while i < n && (src as usize + i) % WORD != 0 {
-        // SAFETY: i < n, within the caller's range.
-        dst[i] = unsafe { src.add(i).read_volatile() };
-        i += 1;
-    }
-    while n - i >= WORD {
-        // SAFETY: `src + i` is word-aligned (loop above) and `i + WORD <= n`.
-        let w = unsafe { src.add(i).cast::<u64>().read_volatile() };
-        dst[i..i + WORD].copy_from_slice(&w.to_ne_bytes());
-        i += WORD;
-    }
-    while i < n {
-        // SAFETY: i < n, within the caller's range.
-        dst[i] = unsafe { src.add(i).read_volatile() };
-        i += 1;
-    }
-}
-
-/// Copies `src` into shared memory at `dst` with volatile stores (bytes, then words,
-/// then bytes).
-///
-/// # Safety
-///
-/// `dst` must be valid for writes of `src.len()` bytes.
-unsafe fn copy_to_shared(src: &[u8], dst: *mut u8) {
-    let n = src.len();
-    let mut i = 0;
-    while i < n && (dst as usize + i) % WORD != 0 {
-        // SAFETY: i < n, within the caller's range.
-        unsafe { dst.add(i).write_volatile(src[i]) };
-        i += 1;
-    }
-    while n - i >= WORD {
-        let w = u64::from_ne_bytes(src[i..i + WORD].try_into().expect("a word-sized slice"));
-        // SAFETY: `dst + i` is word-aligned (loop above) and `i + WORD <= n`.
-        unsafe { dst.add(i).cast::<u64>().write_volatile(w) };
-        i += WORD;
-    }
-    while i < n {
-        // SAFETY: i < n, within the caller's range.
-        unsafe { dst.add(i).write_volatile(src[i]) };
-        i += 1;
     }
 }
 

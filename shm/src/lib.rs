@@ -51,6 +51,7 @@ pub mod channel;
 pub mod error;
 pub mod segment;
 pub mod sysv;
+mod volatile;
 
 pub use attach::{AttachOptions, Attachment, Scalar};
 pub use error::{Error, ErrorKind, Result};
