@@ -1,7 +1,6 @@
 //! [`SymbolIndex`]: every symbol of an ELF file, built once, looked up by hash.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -13,11 +12,12 @@ use object::{Endianness, FileKind, Object as _, ObjectSection as _};
 use super::debuglink::{self, DebugSearch};
 use super::demangle;
 use super::error::{Error, ErrorKind, Result};
+use super::mapped::MappedFile;
 use super::symbol::{Binding, Kind, Symbol, Tables, Visibility};
 
 /// The bytes an index borrows its strings from.
 enum Backing {
-    Map(memmap2::Mmap),
+    Map(MappedFile),
     Owned(Box<[u8]>),
     Static(&'static [u8]),
 }
@@ -233,15 +233,6 @@ impl std::fmt::Debug for SymbolIndex {
     }
 }
 
-fn map_file(path: &Path) -> Result<memmap2::Mmap> {
-    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-    // SAFETY: the mapping is read-only and private to this index. Another process
-    // truncating or rewriting the file while it is mapped is outside our control (as
-    // for every reader of mapped files); ELF files in use are replaced, not rewritten,
-    // by package managers and linkers.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "map", e))
-}
-
 impl SymbolIndex {
     /// Indexes the file at `path`, with the default [`DebugSearch`] for stripped files.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -252,7 +243,28 @@ impl SymbolIndex {
     /// companion as `search` says.
     pub fn open_with(path: impl AsRef<Path>, search: &DebugSearch) -> Result<Self> {
         let path = path.as_ref();
-        let map = map_file(path)?;
+        Self::from_mapped(MappedFile::open(path)?, path, search)
+    }
+
+    /// Indexes the file at `path` that `map` already maps (see [`MappedFile::open`]),
+    /// without reading or mapping it again; when it has no `.symtab`, looks for its
+    /// debug companion as `search` says.
+    ///
+    /// ```no_run
+    /// use linker_tools::elf::{DebugSearch, FileInfo, MappedFile, SymbolIndex};
+    /// let path = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+    /// let map = MappedFile::open(path)?;
+    /// let info = FileInfo::parse(&map)?; // header facts from the same bytes
+    /// let index = SymbolIndex::from_mapped(map, path, &DebugSearch::default())?;
+    /// println!("{:?}: {} symbols", info.soname, index.symbols().len());
+    /// # Ok::<(), linker_tools::elf::Error>(())
+    /// ```
+    pub fn from_mapped(
+        map: MappedFile,
+        path: impl AsRef<Path>,
+        search: &DebugSearch,
+    ) -> Result<Self> {
+        let path = path.as_ref();
         Self::build(Backing::Map(map), Some(path), search).map_err(|e| e.with_path(path))
     }
 
@@ -752,7 +764,7 @@ impl Builder {
                     if !cand.exists() {
                         continue;
                     }
-                    match map_file(&cand) {
+                    match MappedFile::open(&cand) {
                         Ok(map) => {
                             let got = object::File::parse(&*map)
                                 .ok()
@@ -779,7 +791,7 @@ impl Builder {
                     if !cand.is_file() || std::fs::canonicalize(&cand).ok() == me {
                         continue;
                     }
-                    match map_file(&cand) {
+                    match MappedFile::open(&cand) {
                         Ok(map) => {
                             let got = debuglink::debuglink_crc32(&map);
                             if got == crc {

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use linker_tools::elf::{FileInfo, FileType, MappedFile, SymbolCounts, SymbolIndex, SymbolSource};
+use linker_tools::elf::{
+    DebugSearch, FileInfo, FileType, MappedFile, SymbolCounts, SymbolIndex, SymbolSource,
+};
 
 use crate::args::InfoArgs;
 use crate::out::{self, Sink, Style};
@@ -36,7 +38,8 @@ pub(crate) fn run(a: InfoArgs, color: bool) -> Result {
     };
     let map = MappedFile::open(&path).map_err(|e| Failure::elf_at(&path, e))?;
     let info = FileInfo::parse(&map).map_err(|e| Failure::elf_at(&path, e))?;
-    let index = SymbolIndex::open(&path).map_err(|e| Failure::elf_at(&path, e))?;
+    let index = SymbolIndex::from_mapped(map, &path, &DebugSearch::default())
+        .map_err(|e| Failure::elf_at(&path, e))?;
     let counts = SymbolCounts::of(&index);
     let (src, debug_file) = source(&index);
     let mut sink = Sink::new();
