@@ -101,6 +101,28 @@ pub mod unchecked {
         ///
         /// `fds` must be valid for writes of two `i32`s; the caller owns the results.
         pub unsafe fn pipe2(fds: *mut i32, flags: OFlags) -> Result<()> = pipe2;
+        /// `fcntl(2)`: command `cmd` on `fd` with its third argument as a machine word.
+        ///
+        /// The safe [`pipe_size`](super::pipe_size) and
+        /// [`set_pipe_size`](super::set_pipe_size) wrap the pipe commands.
+        ///
+        /// # Safety
+        ///
+        /// For commands that take a pointer (`F_GETLK`, `F_SETOWN_EX`, …), `arg` must be
+        /// valid for what `cmd` reads or writes; commands that take an integer have no
+        /// requirement beyond the kernel's checks.
+        pub unsafe fn fcntl(fd: BorrowedFd<'_>, cmd: i32, arg: usize) -> Result<usize> = fcntl;
+        /// `vmsplice(2)`: hands the user pages of `nr` iovecs to the pipe `fd` (without
+        /// `SPLICE_F_GIFT` the pipe references the pages; it does not copy them).
+        ///
+        /// # Safety
+        ///
+        /// `iov` must point to `nr` valid `iovec`s (an [`IoSlice`](std::io::IoSlice) is
+        /// one), each valid for reads of its length. The pipe keeps referring to those
+        /// pages after the call returns, until the reader has consumed them: the bytes
+        /// must not change (and the memory must not be reused) until then, or the reader
+        /// sees the new contents. Unmapping is fine; the pipe holds its own reference.
+        pub unsafe fn vmsplice(fd: BorrowedFd<'_>, iov: *const std::io::IoSlice<'_>, nr: usize, flags: u32) -> Result<usize> = readonly vmsplice;
         /// `shmget(2)`: the id of the System V segment for `key` (kernel-shaped: see the
         /// `shm` crate for the typed API).
         ///
@@ -252,6 +274,30 @@ pub fn pipe2(flags: OFlags) -> Result<(OwnedFd, OwnedFd), Errno> {
     unsafe { unchecked::pipe2(fds.as_mut_ptr(), flags)? };
     // SAFETY: on success the kernel stored two new descriptors that nobody owns yet.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// `F_GETPIPE_SZ`.
+const F_GETPIPE_SZ: i32 = 1032;
+/// `F_SETPIPE_SZ`.
+const F_SETPIPE_SZ: i32 = 1031;
+
+/// `fcntl(fd, F_GETPIPE_SZ)`: the capacity of the pipe `fd`, in bytes.
+///
+/// Errors: `EBADF`, or `EINVAL` when `fd` is not a pipe.
+pub fn pipe_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
+    // SAFETY: F_GETPIPE_SZ takes no argument and reads or writes no memory.
+    unsafe { unchecked::fcntl(fd, F_GETPIPE_SZ, 0) }
+}
+
+/// `fcntl(fd, F_SETPIPE_SZ, size)`: sets the capacity of the pipe `fd` to at least
+/// `size` bytes (the kernel rounds up to a power-of-two number of pages) and returns
+/// the capacity it set.
+///
+/// Errors: `EINVAL` (not a pipe, or `size` below what the pipe holds), `EPERM` (above
+/// `/proc/sys/fs/pipe-max-size` without `CAP_SYS_RESOURCE`), `EBUSY`.
+pub fn set_pipe_size(fd: BorrowedFd<'_>, size: usize) -> Result<usize, Errno> {
+    // SAFETY: F_SETPIPE_SZ takes an integer and reads or writes no memory.
+    unsafe { unchecked::fcntl(fd, F_SETPIPE_SZ, size) }
 }
 
 /// `uname(2)`: the kernel's name, release, version and machine.

@@ -1,6 +1,9 @@
 //! Output helpers: colour, hex, JSON strings, globs.
 
 use std::io::{self, IsTerminal as _, Write};
+use std::os::fd::{AsFd as _, BorrowedFd};
+
+use linker_tools::sys;
 
 use crate::args::ColorChoice;
 
@@ -109,6 +112,19 @@ pub(crate) fn push_json_opt(buf: &mut Vec<u8>, key: &str, v: Option<&str>) {
     }
 }
 
+/// The pipe capacity asked for when stdout is a pipe (Linux's default ceiling,
+/// `/proc/sys/fs/pipe-max-size`, for unprivileged users).
+const PIPE_SIZE: usize = 1 << 20;
+
+/// Widens the pipe `fd` to [`PIPE_SIZE`] if it is a narrower pipe: with the default 64 KiB
+/// a listing of tens of megabytes costs the writer and the reader a context switch each
+/// per 64 KiB. Anything else (a file, a terminal, a refusal) is left as it is.
+fn grow_pipe(fd: BorrowedFd<'_>) {
+    if sys::pipe_size(fd).is_ok_and(|n| n < PIPE_SIZE) {
+        let _ = sys::set_pipe_size(fd, PIPE_SIZE);
+    }
+}
+
 /// A buffered writer to stdout that hands full chunks to the kernel.
 pub(crate) struct Sink {
     buf: Vec<u8>,
@@ -117,6 +133,7 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub(crate) fn new() -> Self {
+        grow_pipe(io::stdout().as_fd());
         Sink {
             buf: Vec::with_capacity(1 << 16),
             out: io::stdout().lock(),
