@@ -295,6 +295,34 @@ impl<'a> NmTable<'a> {
             keep &= !(options.defined_only && undefined);
             keep
         };
+        if options.sort == NmSort::Name {
+            // A stable sort on the bytes of the name, as glibc's merge-sort `qsort` with
+            // `strcmp` gives nm.
+            let mut out = name_order(
+                &self.symbols,
+                keep,
+                |s| s.name,
+                |s| NmEntry {
+                    symbol: s,
+                    size: s.size,
+                },
+            );
+            if options.reverse {
+                // Reversing a stable ascending sort reverses ties too; nm keeps them in
+                // table order: reverse each run of equal names back.
+                out.reverse();
+                let mut i = 0;
+                while i < out.len() {
+                    let mut j = i + 1;
+                    while j < out.len() && out[j].symbol.name == out[i].symbol.name {
+                        j += 1;
+                    }
+                    out[i..j].reverse();
+                    i = j;
+                }
+            }
+            return out;
+        }
         let mut out: Vec<NmEntry<'_, 'a>> = self
             .symbols
             .iter()
@@ -306,26 +334,7 @@ impl<'a> NmTable<'a> {
             .collect();
         let by_name = |a: &NmEntry<'_, '_>, b: &NmEntry<'_, '_>| a.symbol.name.cmp(b.symbol.name);
         match options.sort {
-            NmSort::None => {}
-            NmSort::Name => {
-                // A stable sort on the bytes of the name, as glibc's merge-sort `qsort`
-                // with `strcmp` gives nm; radix-sorted because names share long prefixes.
-                radix_sort(&mut out, |e| e.symbol.name);
-                if options.reverse {
-                    // Reversing a stable ascending sort reverses ties too; nm keeps them in
-                    // table order: reverse each run of equal names back.
-                    out.reverse();
-                    let mut i = 0;
-                    while i < out.len() {
-                        let mut j = i + 1;
-                        while j < out.len() && out[j].symbol.name == out[i].symbol.name {
-                            j += 1;
-                        }
-                        out[i..j].reverse();
-                        i = j;
-                    }
-                }
-            }
+            NmSort::None | NmSort::Name => {}
             NmSort::Address => {
                 let key = |e: &NmEntry<'_, '_>| {
                     let s = e.symbol;
@@ -406,127 +415,260 @@ impl<'a> NmTable<'a> {
     }
 }
 
-/// A stable sort of `v` by the bytes `key` gives (shorter before longer on a common
-/// prefix, as `strcmp`; keys hold no NUL byte, as C strings). Stable-sorts (16-byte
-/// big-endian chunk, position) pairs on the chunk, then re-sorts each run of equal chunks
-/// on the next 16 bytes: names share long prefixes, and this touches each name once per
-/// 16 bytes of common prefix instead of once per byte. Runs that get small are finished
-/// with a comparison sort on the rest of the names (which then stay in cache). The keys
-/// are gathered into a dense array first, so that a chunk costs one random read, not two.
-/// Big inputs sort and refine their halves on two threads. (The stable sort is driftsort,
-/// markedly faster than pdqsort on these keys; positions stay ascending within ties.)
-fn radix_sort<T: Copy + Send + Sync, K: Fn(&T) -> &[u8] + Sync>(v: &mut [T], key: K) {
-    if v.len() < 2 {
-        return;
-    }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let names: Vec<&[u8]> = v.iter().map(&key).collect();
-    let items = sort_order(&names, threads);
-    let sorted: Vec<T> = items.iter().map(|&(_, i)| v[i as usize]).collect();
-    v.copy_from_slice(&sorted);
-}
-
-/// The positions of `names` in sorted order (with their last chunks).
-fn sort_order(names: &[&[u8]], threads: usize) -> Vec<(u128, u32)> {
-    let first = |lo: usize, hi: usize| {
-        let mut items: Vec<(u128, u32)> =
-            (lo..hi).map(|i| (chunk(names[i], 0), i as u32)).collect();
-        items.sort_by_key(|x| x.0);
-        items
+/// The elements of `elems` that `keep` accepts, stably sorted by the bytes of their
+/// `name` (shorter before longer on a common prefix, as `strcmp`; names hold no NUL byte,
+/// as C strings), each turned into `make(element)`.
+///
+/// Each element becomes an [`Item`]: the first 20 bytes of its name and its position, one
+/// 24-byte number; the items are sorted; then each run of equal name bytes is re-sorted on
+/// the next 20 bytes, and so on. Names share long prefixes (C++ namespaces, Rust crate
+/// paths): this reads each name once per 20 bytes of common prefix instead of once per
+/// comparison, and runs that get small are finished with a comparison sort on the rest of
+/// the names (then in cache). The position in the low bits breaks ties, so the order is
+/// stable without a stable sort.
+///
+/// Big inputs go to both cores without a merge: name prefixes drawn from a sample cut the
+/// key space into [`BUCKETS`] ranges (equal prefixes always share a range, so ranges never
+/// interleave); each half of the elements deals its items into per-range lists on its own
+/// thread; then threads take ranges one at a time, sort each (small enough to stay in
+/// cache) and write its part of the output, which is the ranges one after another.
+fn name_order<'e, E, T, K, N, M>(elems: &'e [E], keep: K, name: N, make: M) -> Vec<T>
+where
+    E: Sync,
+    T: Send,
+    K: Fn(&'e E) -> bool + Sync,
+    N: Fn(&'e E) -> &'e [u8] + Sync,
+    M: Fn(&'e E) -> T + Sync,
+{
+    let elems = &elems[..elems.len().min(u32::MAX as usize)];
+    let n = elems.len() as u32;
+    let item = |i: u32| Item::new(name(&elems[i as usize]), 0, i);
+    let sort = |items: &mut [Item]| {
+        items.sort_unstable();
+        refine(items, elems, &name, CHUNK);
     };
-    if names.len() < 50_000 || threads < 2 {
-        let mut items = first(0, names.len());
-        refine(&mut items, names, CHUNK);
-        items
-    } else {
-        // Two halves sorted on their first chunk side by side, merged, then split at a run
-        // boundary near the middle and refined side by side.
-        let mid = names.len() / 2;
-        let (a, b) = std::thread::scope(|s| {
-            let b = s.spawn(|| first(mid, names.len()));
-            (
-                first(0, mid),
-                b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            )
-        });
-        let mut items = Vec::with_capacity(names.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            if b[j] < a[i] {
-                items.push(b[j]);
-                j += 1;
-            } else {
-                items.push(a[i]);
-                i += 1;
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    if (n as usize) < PARALLEL_MIN || threads < 2 {
+        let mut items: Vec<Item> = (0..n)
+            .filter(|&i| keep(&elems[i as usize]))
+            .map(item)
+            .collect();
+        sort(&mut items);
+        return items.iter().map(|it| make(&elems[it.id()])).collect();
+    }
+    let cuts = splitters(n, &item);
+    let range_of = |it: &Item| cuts.partition_point(|c| *c <= it.prefix());
+    // Each half of the elements deals its items into per-range lists, in position order.
+    let deal = |h: usize| {
+        let ids = if h == 0 { 0..n / 2 } else { n / 2..n };
+        let expect = ids.len() / BUCKETS + ids.len() / (4 * BUCKETS) + 16;
+        let mut lists: Vec<Vec<Item>> = (0..BUCKETS).map(|_| Vec::with_capacity(expect)).collect();
+        for i in ids.filter(|&i| keep(&elems[i as usize])) {
+            let it = item(i);
+            lists[range_of(&it)].push(it);
+        }
+        lists
+    };
+    let [a, b] = both(deal);
+    let total: usize = a.iter().chain(&b).map(Vec::len).sum();
+    // Threads take ranges in turn: gather the range's two lists (the first half's
+    // positions are the smaller ones), sort, and write the range's part of the output.
+    let mut out: Vec<T> = Vec::with_capacity(total);
+    let mut tasks = Vec::with_capacity(BUCKETS);
+    let mut rest = &mut out.spare_capacity_mut()[..total];
+    for (la, lb) in a.iter().zip(&b) {
+        let (part, tail) = rest.split_at_mut(la.len() + lb.len());
+        rest = tail;
+        tasks.push(Some((&la[..], &lb[..], part)));
+    }
+    let tasks = std::sync::Mutex::new(tasks);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut items: Vec<Item> = Vec::new();
+        loop {
+            let r = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let task = tasks
+                .lock()
+                .ok()
+                .and_then(|mut t| t.get_mut(r).and_then(Option::take));
+            let Some((la, lb, part)) = task else {
+                return;
+            };
+            items.clear();
+            items.extend_from_slice(la);
+            items.extend_from_slice(lb);
+            sort(&mut items);
+            for (slot, it) in part.iter_mut().zip(&items) {
+                slot.write(make(&elems[it.id()]));
             }
         }
-        items.extend_from_slice(&a[i..]);
-        items.extend_from_slice(&b[j..]);
-        let mut mid = items.len() / 2;
-        while mid < items.len() && items[mid].0 == items[mid - 1].0 {
-            mid += 1;
+    };
+    std::thread::scope(|s| {
+        s.spawn(work);
+        work();
+    });
+    // SAFETY: every range was taken by exactly one thread (the counter hands each index
+    // out once), and its part of the output, exactly as long as its two lists, written in
+    // full; the parts tile `out[..total]`. A panic in either thread would have left the
+    // scope.
+    unsafe { out.set_len(total) };
+    out
+}
+
+/// Runs `f(0)` here and `f(1)` on a second thread.
+fn both<R: Send>(f: impl Fn(usize) -> R + Sync) -> [R; 2] {
+    std::thread::scope(|s| {
+        let b = s.spawn(|| f(1));
+        let a = f(0);
+        [a, b.join().unwrap_or_else(|e| std::panic::resume_unwind(e))]
+    })
+}
+
+/// Below this many symbols [`name_order`] stays on one thread.
+const PARALLEL_MIN: usize = 50_000;
+
+/// The key ranges [`name_order`] cuts big inputs into.
+const BUCKETS: usize = 64;
+
+/// `BUCKETS - 1` ascending name prefixes (some may repeat) that cut the names of
+/// positions `0..n` into ranges of about equal size, from a sample.
+fn splitters(n: u32, item: &impl Fn(u32) -> Item) -> Vec<[u64; 3]> {
+    const SAMPLES: u32 = 64 * BUCKETS as u32;
+    let step = (n / SAMPLES).max(1);
+    let mut keys: Vec<[u64; 3]> = (0..n)
+        .step_by(step as usize)
+        .map(|i| item(i).prefix())
+        .collect();
+    keys.sort_unstable();
+    (1..BUCKETS)
+        .map(|r| keys[(r * keys.len() / BUCKETS).min(keys.len() - 1)])
+        .collect()
+}
+
+/// What [`name_order`] sorts: [`CHUNK`] bytes of a name from some depth, zero-padded,
+/// big-endian in the first 160 bits, then the element's position in the low 32 bits. The
+/// derived order (the words in turn) is the bytes' order, then the position's: ties keep
+/// their order without a stable sort.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Item([u64; 3]);
+
+impl Item {
+    /// The item for position `id`, with the bytes of `name` from `depth`.
+    #[inline]
+    fn new(name: &[u8], depth: usize, id: u32) -> Item {
+        let mut it = Item([0, 0, u64::from(id)]);
+        it.load(name, depth);
+        it
+    }
+
+    /// Replaces the name bytes with those of `name` from `depth`.
+    #[inline]
+    fn load(&mut self, name: &[u8], depth: usize) {
+        let mut b = [0u8; CHUNK];
+        match name.get(depth..depth + CHUNK) {
+            Some(bytes) => b.copy_from_slice(bytes),
+            None => {
+                for (d, s) in b.iter_mut().zip(name.get(depth..).unwrap_or(&[])) {
+                    *d = *s;
+                }
+            }
         }
-        let (lo, hi) = items.split_at_mut(mid);
-        std::thread::scope(|s| {
-            s.spawn(move || refine(hi, names, CHUNK));
-            refine(lo, names, CHUNK);
+        let [w0, w1] = [0, 8].map(|at| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[at..at + 8]);
+            u64::from_be_bytes(w)
         });
-        items
+        let tail = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
+        self.0 = [w0, w1, (u64::from(tail) << 32) | (self.0[2] & 0xffff_ffff)];
+    }
+
+    /// The position.
+    #[inline]
+    fn id(&self) -> usize {
+        (self.0[2] & 0xffff_ffff) as usize
+    }
+
+    /// The name bytes alone.
+    #[inline]
+    fn prefix(&self) -> [u64; 3] {
+        [self.0[0], self.0[1], self.0[2] >> 32]
+    }
+
+    /// Whether the name ends within these bytes (its last byte is padding), so that equal
+    /// bytes mean equal names.
+    #[inline]
+    fn ends(&self) -> bool {
+        (self.0[2] >> 32) & 0xff == 0
     }
 }
 
-/// Bytes `depth..depth + 16` of `name`, zero-padded, as a big-endian number.
-#[inline]
-fn chunk(name: &[u8], depth: usize) -> u128 {
-    if let Some(b) = name.get(depth..depth + CHUNK) {
-        let mut a = [0u8; CHUNK];
-        a.copy_from_slice(b);
-        return u128::from_be_bytes(a);
-    }
-    let mut k = 0u128;
-    for i in 0..CHUNK {
-        k = (k << 8) | u128::from(name.get(depth + i).copied().unwrap_or(0));
-    }
-    k
-}
-
-/// The bytes of a name [`radix_sort`] compares at once.
-const CHUNK: usize = 16;
+/// The bytes of a name an [`Item`] holds.
+const CHUNK: usize = 20;
 
 /// Runs up to this long are finished by comparing the rest of the names.
 const SMALL_RUN: usize = 32;
 
-/// Sorts each run of `items` with equal chunks (whose keys go on past `depth`) by the
-/// chunk at `depth`, and so on.
-fn refine(items: &mut [(u128, u32)], names: &[&[u8]], depth: usize) {
+/// Sorts each run of `items` with equal name bytes, whose names go on past `depth`, by
+/// the next bytes of their names, and so on.
+fn refine<'e, E>(
+    items: &mut [Item],
+    elems: &'e [E],
+    name: &impl Fn(&'e E) -> &'e [u8],
+    depth: usize,
+) {
     let mut i = 0;
     while i < items.len() {
-        let k = items[i].0;
+        let k = items[i].prefix();
         let mut j = i + 1;
-        while j < items.len() && items[j].0 == k {
+        while j < items.len() && items[j].prefix() == k {
             j += 1;
         }
-        if j - i > 1 && k & 0xff != 0 {
+        if j - i > 1 && !items[i].ends() {
             let run = &mut items[i..j];
             if run.len() <= SMALL_RUN {
                 // Equal up to `depth`: the rest of the name, then the position.
                 run.sort_unstable_by(|x, y| {
-                    let (a, b) = (names[x.1 as usize], names[y.1 as usize]);
+                    let (a, b) = (name(&elems[x.id()]), name(&elems[y.id()]));
                     a.get(depth..)
                         .unwrap_or(&[])
                         .cmp(b.get(depth..).unwrap_or(&[]))
-                        .then(x.1.cmp(&y.1))
+                        .then(x.id().cmp(&y.id()))
                 });
             } else {
-                for it in run.iter_mut() {
-                    it.0 = chunk(names[it.1 as usize], depth);
+                // The elements and names are scattered: ask for them ahead, the element
+                // first, its name once the element is (likely) in cache.
+                for t in 0..run.len() {
+                    if let Some(x) = run.get(t + 2 * AHEAD) {
+                        prefetch(std::ptr::from_ref(&elems[x.id()]).cast());
+                    }
+                    if let Some(x) = run.get(t + AHEAD) {
+                        prefetch(name(&elems[x.id()]).as_ptr().wrapping_add(depth));
+                    }
+                    let it = &mut run[t];
+                    it.load(name(&elems[it.id()]), depth);
                 }
-                run.sort_by_key(|x| x.0);
-                refine(run, names, depth + CHUNK);
+                run.sort_unstable();
+                refine(run, elems, name, depth + CHUNK);
             }
         }
         i = j;
     }
+}
+
+/// How many items ahead [`refine`] asks for a name.
+const AHEAD: usize = 8;
+
+/// Asks the CPU to start loading the cache line at `p`.
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of the x86-64 baseline, and a prefetch is only a hint: it never
+    // faults, whatever `p` is, nor reads or writes memory as far as the program can tell.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -890,7 +1032,7 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_is_a_stable_bytewise_sort() {
+    fn name_order_is_a_stable_bytewise_sort() {
         let mut words: Vec<(&[u8], usize)> = Vec::new();
         let base: [&[u8]; 10] = [
             b"b",
@@ -910,12 +1052,16 @@ mod tests {
         }
         let mut expected = words.clone();
         expected.sort_by(|x, y| x.0.cmp(y.0));
-        radix_sort(&mut words, |w| w.0);
-        assert_eq!(words, expected);
+        assert_eq!(sorted(&words), expected);
+    }
+
+    /// `words` sorted by [`name_order`].
+    fn sorted<'w>(words: &[(&'w [u8], usize)]) -> Vec<(&'w [u8], usize)> {
+        name_order(words, |_| true, |w| w.0, |w| *w)
     }
 
     #[test]
-    fn radix_sort_handles_long_shared_prefixes() {
+    fn name_order_handles_long_shared_prefixes() {
         // Runs big and small at several depths, ties, prefixes of one another.
         let names: Vec<Vec<u8>> = (0..60_000u32)
             .map(|i| {
@@ -926,14 +1072,23 @@ mod tests {
                 n
             })
             .collect();
-        let mut words: Vec<(&[u8], usize)> =
+        let words: Vec<(&[u8], usize)> =
             names.iter().enumerate().map(|(i, n)| (&n[..], i)).collect();
         let mut expected = words.clone();
         expected.sort_by(|x, y| x.0.cmp(y.0));
-        radix_sort(&mut words, |w| w.0);
-        assert_eq!(words, expected);
-        radix_sort(&mut words[..1000], |w| w.0);
-        assert_eq!(words, expected);
+        assert_eq!(sorted(&words), expected);
+        // Sorted input; a small one (one thread); a filtered one.
+        assert_eq!(sorted(&expected), expected);
+        assert_eq!(sorted(&words[..1000]), expected_of(&words[..1000]));
+        let odd: Vec<_> = name_order(&words, |w| w.1 % 2 == 1, |w| w.0, |w| *w);
+        let kept: Vec<_> = words.iter().copied().filter(|w| w.1 % 2 == 1).collect();
+        assert_eq!(odd, expected_of(&kept));
+    }
+
+    fn expected_of<'w>(words: &[(&'w [u8], usize)]) -> Vec<(&'w [u8], usize)> {
+        let mut v = words.to_vec();
+        v.sort_by(|x, y| x.0.cmp(y.0));
+        v
     }
 
     #[test]

@@ -264,61 +264,220 @@ fn nm_file(a: &SymbolsArgs, path: &Path, many: bool, sink: &mut Sink) -> Result 
         }
         return Ok(());
     }
-    // A helper formats the second half into one block while this thread formats the first
-    // half piece by piece, writing each piece as it goes (one small buffer, reused: no page
-    // faults, and the writing overlaps the helper's formatting).
-    let (first, second) = entries.split_at(entries.len() / 2);
+    // Pieces of the listing are formatted alternately by a helper and by this thread,
+    // which writes them all in order. The helper's buffers come back for reuse, so the
+    // memory in flight stays a few pieces (fresh pages cost more than the formatting).
     let fmt = &fmt;
-    let format_all = move |part: &[NmEntry<'_, '_>], b: &mut Vec<u8>| {
+    let format_piece = move |part: &[NmEntry<'_, '_>], b: &mut Vec<u8>| {
+        b.clear();
         for (i, e) in part.iter().enumerate() {
+            // The symbols of a sorted listing are scattered, and their names more so: ask
+            // for each symbol well ahead, and for its name once the symbol is in cache.
+            if let Some(ahead) = part.get(i + 2 * PREFETCH) {
+                prefetch(std::ptr::from_ref(ahead.symbol).cast());
+            }
             if let Some(ahead) = part.get(i + PREFETCH) {
-                prefetch(ahead.symbol.name());
+                prefetch(ahead.symbol.name().as_ptr());
             }
             fmt.line(e, b);
         }
     };
+    let pieces: Vec<&[NmEntry<'_, '_>]> = entries.chunks(PIECE).collect();
+    let queue = Pieces::new(pieces.len());
     std::thread::scope(|s| -> Result {
-        let h = s.spawn(move || {
-            let mut b = Vec::with_capacity(second.len() * 150);
-            format_all(second, &mut b);
-            b
+        s.spawn(|| {
+            // Tells the writer when this thread ends, even by a panic.
+            let _gone = HelperGone(&queue);
+            while let Some((k, mut b)) = queue.claim() {
+                format_piece(pieces[k], &mut b);
+                queue.done(k, b);
+            }
         });
-        let mut b = Vec::with_capacity(PIECE * 200);
-        for piece in first.chunks(PIECE) {
-            b.clear();
-            format_all(piece, &mut b);
-            sink.write_block(&b)?;
+        // This thread writes the pieces in order, formatting the next unclaimed one
+        // itself whenever the one due is not ready yet.
+        let written = (|| -> Result {
+            for k in 0..pieces.len() {
+                let b = loop {
+                    match queue.take(k) {
+                        Taken::Ready(b) => break b,
+                        Taken::Format(j, mut b) => {
+                            format_piece(pieces[j], &mut b);
+                            queue.done(j, b);
+                        }
+                        // The helper ends early only by panicking; the scope passes it on.
+                        Taken::Gone => return Ok(()),
+                    }
+                };
+                let w = sink.write_block(&b);
+                queue.recycle(b);
+                w?;
+            }
+            Ok(())
+        })();
+        queue.stop();
+        written
+    })
+}
+
+/// The pieces of a listing between the formatting threads and the writer: each piece is
+/// claimed by one thread, formatted into a recycled buffer and handed to the writer,
+/// which writes them in order. Claims stay within [`AHEAD_LIMIT`] pieces of the writer,
+/// so the memory in flight stays a few pieces whatever the speed of the reader.
+struct Pieces {
+    state: std::sync::Mutex<PieceState>,
+    changed: std::sync::Condvar,
+}
+
+struct PieceState {
+    /// The next piece no thread has claimed.
+    next: usize,
+    /// Pieces written so far.
+    written: usize,
+    /// Formatted pieces the writer has not taken yet, by index.
+    ready: Vec<Option<Vec<u8>>>,
+    /// Buffers written out, for reuse.
+    spare: Vec<Vec<u8>>,
+    /// The writer has stopped.
+    stopped: bool,
+    /// The helper has ended.
+    helper_gone: bool,
+}
+
+/// Marks the helper gone when dropped.
+struct HelperGone<'q>(&'q Pieces);
+
+impl Drop for HelperGone<'_> {
+    fn drop(&mut self) {
+        self.0.lock().helper_gone = true;
+        self.0.changed.notify_all();
+    }
+}
+
+/// What [`Pieces::take`] hands the writer.
+enum Taken {
+    /// The piece due, formatted.
+    Ready(Vec<u8>),
+    /// Not ready: format piece `.0` into this buffer meanwhile.
+    Format(usize, Vec<u8>),
+    /// Not ready, nothing left to claim, and the helper that claimed it is gone.
+    Gone,
+}
+
+/// How many pieces past the last one written may be formatted.
+const AHEAD_LIMIT: usize = 4;
+
+impl Pieces {
+    fn new(count: usize) -> Pieces {
+        Pieces {
+            state: std::sync::Mutex::new(PieceState {
+                next: 0,
+                written: 0,
+                ready: (0..count).map(|_| None).collect(),
+                spare: Vec::new(),
+                stopped: false,
+                helper_gone: false,
+            }),
+            changed: std::sync::Condvar::new(),
         }
-        let rest = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        sink.write_block(&rest)?;
-        Ok(())
-    })?;
-    Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PieceState> {
+        // The state stays consistent even if a thread panicked holding the lock.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// For the helper: the next piece to format and a buffer for it, waiting while the
+    /// writer is [`AHEAD_LIMIT`] pieces behind; `None` when all are claimed or the writer
+    /// stopped.
+    fn claim(&self) -> Option<(usize, Vec<u8>)> {
+        let mut st = self.lock();
+        loop {
+            if st.stopped || st.next >= st.ready.len() {
+                return None;
+            }
+            if st.next < st.written + AHEAD_LIMIT {
+                let k = st.next;
+                st.next += 1;
+                let b = st.spare.pop().unwrap_or_default();
+                return Some((k, b));
+            }
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Piece `k` is formatted in `b`.
+    fn done(&self, k: usize, b: Vec<u8>) {
+        self.lock().ready[k] = Some(b);
+        self.changed.notify_all();
+    }
+
+    /// For the writer: piece `k` if ready, else a piece to format meanwhile, else waits.
+    fn take(&self, k: usize) -> Taken {
+        let mut st = self.lock();
+        loop {
+            if let Some(b) = st.ready[k].take() {
+                return Taken::Ready(b);
+            }
+            if st.next < st.ready.len() {
+                let j = st.next;
+                st.next += 1;
+                let b = st.spare.pop().unwrap_or_default();
+                return Taken::Format(j, b);
+            }
+            if st.helper_gone {
+                return Taken::Gone;
+            }
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// A written piece's buffer, for reuse; one more piece written.
+    fn recycle(&self, b: Vec<u8>) {
+        let mut st = self.lock();
+        st.spare.push(b);
+        st.written += 1;
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// The writer is done (or gave up): the helper stops claiming.
+    fn stop(&self) {
+        self.lock().stopped = true;
+        self.changed.notify_all();
+    }
 }
 
 /// Lines formatted between two writes.
-const PIECE: usize = 4096;
+const PIECE: usize = 2048;
 
 /// How many lines ahead the formatter asks for a name's bytes.
 const PREFETCH: usize = 8;
 
-/// Asks the CPU to start loading the first bytes of `name` (the names of a sorted listing
-/// are scattered over the string table; formatting waits on them otherwise).
+/// Asks the CPU to start loading the two cache lines from `p`.
 #[inline]
-fn prefetch(name: &[u8]) {
+fn prefetch(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let p = name.as_ptr().cast::<i8>();
+        let p = p.cast::<i8>();
         // SAFETY: SSE is part of the x86-64 baseline, and a prefetch is only a hint: it
-        // never faults nor reads or writes memory as far as the program can tell.
+        // never faults, whatever the address, nor reads or writes memory as far as the
+        // program can tell.
         unsafe {
             _mm_prefetch::<_MM_HINT_T0>(p);
             _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = name;
+    let _ = p;
 }
 
 struct NmLine {
