@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 cargo build --release --bin symtool >/dev/null 2>&1 || { echo "build failed"; exit 2; }
-SYMTOOL=$PWD/target/release/symtool
+SYMTOOL=${CARGO_TARGET_DIR:-$PWD/target}/release/symtool
 DIRS=${DIRS:-"/usr/bin /usr/lib/x86_64-linux-gnu $(rustc --print sysroot)/lib"}
 FLAGSETS=("" "-D" "-u" "--defined-only" "-g" "-n" "-S" "--size-sort" "-a" "-r" "-p"
           "-D -u" "-g -n -S" "-a --size-sort -S" "-D --size-sort")

@@ -2,11 +2,19 @@
 //!
 //! Lists every symbol (`.symtab`) of the toolchain's `librustc_driver-*.so` and
 //! `libLLVM.so*` (in `$(rustc --print sysroot)/lib`), with and without demangling (`-C`),
-//! with each tool; each command runs `RUNS` times with its output read from a pipe into
-//! memory, and the best wall time counts; the tools take turns within each round, so a
-//! load that comes and goes hits them alike. symtool's bytes are checked against GNU nm's
-//! (any differing lines are counted). llvm-nm's format differs from GNU nm's (it is
-//! timed, not compared).
+//! with each tool. First each tool's whole output is captured once and symtool's bytes are
+//! compared with GNU nm's (any differing lines are counted); llvm-nm's format differs from
+//! GNU nm's, so it is timed, not compared. Then each command runs `RUNS` times, the tools
+//! taking turns within each round (a load that comes and goes hits them alike), in two
+//! settings:
+//!
+//! * **null**: stdout is `/dev/null`, as `hyperfine` runs commands by default: the time
+//!   is the tool's own work (every byte is still formatted and written);
+//! * **pipe**: stdout is a pipe that this process drains into one reused 1 MiB buffer,
+//!   as `symtool … | grep` would: the time includes handing the bytes over (and the run
+//!   counts only if the byte count matches the captured output).
+//!
+//! The best wall time of each series counts.
 //!
 //! ```text
 //! cargo bench --bench symtool
@@ -14,11 +22,12 @@
 //!
 //! Target: symtool at least 5x faster than GNU nm.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 7;
+const RUNS: usize = 9;
 
 fn sysroot_lib() -> Option<PathBuf> {
     let o = Command::new("rustc")
@@ -43,25 +52,61 @@ fn find(dir: &Path, prefix: &str) -> Option<PathBuf> {
     v.pop()
 }
 
-/// One run: wall time and output, `None` if the program is missing or fails.
-fn run(program: &str, args: &[&str], file: &Path) -> Option<(Duration, Vec<u8>)> {
-    let start = Instant::now();
-    let o = Command::new(program)
-        .args(args)
+fn command(program: &str, args: &[&str], file: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.args(args)
         .arg(file)
         .env("LC_ALL", "C")
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let t = start.elapsed();
-    o.status.success().then_some((t, o.stdout))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    c
 }
 
-/// Keeps the best time of a series of runs and the output of the last.
-fn best(acc: &mut Option<(Duration, Vec<u8>)>, r: Option<(Duration, Vec<u8>)>) {
-    if let Some((t, out)) = r {
-        let t = acc.as_ref().map_or(t, |(b, _)| t.min(*b));
-        *acc = Some((t, out));
+/// The whole output, `None` if the program is missing or fails.
+fn capture(program: &str, args: &[&str], file: &Path) -> Option<Vec<u8>> {
+    let o = command(program, args, file).output().ok()?;
+    o.status.success().then_some(o.stdout)
+}
+
+/// One run with stdout on `/dev/null`.
+fn run_null(program: &str, args: &[&str], file: &Path) -> Option<Duration> {
+    let start = Instant::now();
+    let status = command(program, args, file)
+        .stdout(Stdio::null())
+        .status()
+        .ok()?;
+    let t = start.elapsed();
+    status.success().then_some(t)
+}
+
+/// One run with stdout on a pipe drained here; `None` unless it succeeds with `bytes`
+/// bytes of output.
+fn run_pipe(program: &str, args: &[&str], file: &Path, bytes: usize) -> Option<Duration> {
+    let mut buf = vec![0u8; 1 << 20];
+    let start = Instant::now();
+    let mut child = command(program, args, file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut out = child.stdout.take()?;
+    let mut seen = 0;
+    loop {
+        match out.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    let status = child.wait().ok()?;
+    let t = start.elapsed();
+    (status.success() && seen == bytes).then_some(t)
+}
+
+/// Keeps the best of a series.
+fn best(acc: &mut Option<Duration>, t: Option<Duration>) {
+    if let Some(t) = t {
+        *acc = Some(acc.map_or(t, |b| b.min(t)));
     }
 }
 
@@ -69,6 +114,24 @@ fn differing_lines(a: &[u8], b: &[u8]) -> usize {
     let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
     let n = a.lines().zip(b.lines()).filter(|(x, y)| x != y).count();
     n + a.lines().count().abs_diff(b.lines().count())
+}
+
+/// One tool's best times (null, pipe).
+#[derive(Default)]
+struct Times {
+    null: Option<Duration>,
+    pipe: Option<Duration>,
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or("-".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+}
+
+fn ratio(peer: Option<Duration>, ours: Option<Duration>) -> String {
+    match (peer, ours) {
+        (Some(p), Some(o)) => format!("{:.2}x", p.as_secs_f64() / o.as_secs_f64()),
+        _ => "-".into(),
+    }
 }
 
 fn main() {
@@ -96,60 +159,66 @@ fn main() {
                 .output()
                 .is_ok_and(|o| o.status.success())
         });
+    let llvm_name = llvm_nm.unwrap_or("llvm-nm");
     println!(
-        "{:<44} {:>5} {:>10} {:>10} {:>10} {:>9} {:>9}  bytes vs GNU nm",
-        "file",
-        "flags",
-        "symtool",
-        "GNU nm",
-        llvm_nm.unwrap_or("llvm-nm"),
-        "nm/ours",
-        "llvm/ours"
+        "{:<40} {:>5} {:>6} {:>10} {:>10} {:>10} {:>9} {:>9}  bytes vs GNU nm",
+        "file", "flags", "stdout", "symtool", "GNU nm", llvm_name, "nm/ours", "llvm/ours"
     );
     for file in &files {
         for flags in [&[][..], &["-C"][..]] {
             let mut ours_args = vec!["symbols", "--format", "nm"];
             ours_args.extend_from_slice(flags);
-            // Rounds of one run per tool, so that a passing load hits all of them.
-            let (mut ours, mut nm, mut llvm) = (None, None, None);
-            for _ in 0..RUNS {
-                best(&mut ours, run(symtool, &ours_args, file));
-                best(&mut nm, run("nm", flags, file));
-                if let Some(p) = llvm_nm {
-                    best(&mut llvm, run(p, flags, file));
-                }
-            }
-            let Some((t_ours, out_ours)) = ours else {
-                println!("{}: symtool failed", file.display());
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            let Some(reference) = capture(symtool, &ours_args, file) else {
+                println!("{name}: symtool failed");
                 continue;
             };
-            let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
-            let same = match &nm {
-                Some((_, o)) if *o == out_ours => "identical".to_owned(),
-                Some((_, o)) => format!(
+            let nm_out = capture("nm", flags, file);
+            let llvm_len = llvm_nm
+                .and_then(|p| capture(p, flags, file))
+                .map(|o| o.len());
+            let same = match &nm_out {
+                Some(o) if *o == reference => "identical".to_owned(),
+                Some(o) => format!(
                     "{} of {} lines differ",
-                    differing_lines(o, &out_ours),
+                    differing_lines(o, &reference),
                     o.split(|&c| c == b'\n').count() - 1
                 ),
                 None => "GNU nm not installed".to_owned(),
             };
-            let name = file.file_name().unwrap().to_string_lossy();
-            println!(
-                "{:<44} {:>5} {:>10} {:>10} {:>10} {:>9} {:>9}  {same}",
-                name,
-                flags.join(" "),
-                ms(t_ours),
-                nm.as_ref().map_or("-".into(), |n| ms(n.0)),
-                llvm.as_ref().map_or("-".into(), |n| ms(n.0)),
-                nm.as_ref().map_or("-".into(), |n| format!(
-                    "{:.2}x",
-                    n.0.as_secs_f64() / t_ours.as_secs_f64()
-                )),
-                llvm.as_ref().map_or("-".into(), |n| format!(
-                    "{:.2}x",
-                    n.0.as_secs_f64() / t_ours.as_secs_f64()
-                )),
-            );
+            let (mut ours, mut nm, mut llvm) =
+                (Times::default(), Times::default(), Times::default());
+            for _ in 0..RUNS {
+                best(&mut ours.null, run_null(symtool, &ours_args, file));
+                best(
+                    &mut ours.pipe,
+                    run_pipe(symtool, &ours_args, file, reference.len()),
+                );
+                if let Some(o) = &nm_out {
+                    best(&mut nm.null, run_null("nm", flags, file));
+                    best(&mut nm.pipe, run_pipe("nm", flags, file, o.len()));
+                }
+                if let (Some(p), Some(len)) = (llvm_nm, llvm_len) {
+                    best(&mut llvm.null, run_null(p, flags, file));
+                    best(&mut llvm.pipe, run_pipe(p, flags, file, len));
+                }
+            }
+            for (mode, o, n, l) in [
+                ("null", ours.null, nm.null, llvm.null),
+                ("pipe", ours.pipe, nm.pipe, llvm.pipe),
+            ] {
+                println!(
+                    "{:<40} {:>5} {:>6} {:>10} {:>10} {:>10} {:>9} {:>9}  {same}",
+                    name,
+                    flags.join(" "),
+                    mode,
+                    ms(o),
+                    ms(n),
+                    ms(l),
+                    ratio(n, o),
+                    ratio(l, o),
+                );
+            }
         }
     }
 }
