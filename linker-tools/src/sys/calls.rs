@@ -112,16 +112,21 @@ pub mod unchecked {
         /// valid for what `cmd` reads or writes; commands that take an integer have no
         /// requirement beyond the kernel's checks.
         pub unsafe fn fcntl(fd: BorrowedFd<'_>, cmd: i32, arg: usize) -> Result<usize> = fcntl;
-        /// `vmsplice(2)`: hands the user pages of `nr` iovecs to the pipe `fd` (without
-        /// `SPLICE_F_GIFT` the pipe references the pages; it does not copy them).
+        /// `vmsplice(2)`: on the write end of the pipe `fd`, hands it the user pages of
+        /// `nr` iovecs (without `SPLICE_F_GIFT` the pipe references the pages; it does
+        /// not copy them); on the read end, copies bytes out of the pipe into the iovecs.
+        /// Returns the number of bytes moved.
         ///
         /// # Safety
         ///
         /// `iov` must point to `nr` valid `iovec`s (an [`IoSlice`](std::io::IoSlice) is
-        /// one), each valid for reads of its length. The pipe keeps referring to those
-        /// pages after the call returns, until the reader has consumed them: the bytes
-        /// must not change (and the memory must not be reused) until then, or the reader
-        /// sees the new contents. Unmapping is fine; the pipe holds its own reference.
+        /// one, as is an [`IoSliceMut`](std::io::IoSliceMut)). On a write end each must
+        /// be valid for reads of its length, and the pipe keeps referring to those pages
+        /// after the call returns, until the reader has consumed them: the bytes must
+        /// not change (and the memory must not be reused) until then, or the reader sees
+        /// the new contents; unmapping is fine, the pipe holds its own reference. On a
+        /// read end each must be valid for writes of its length, like the buffer of
+        /// [`read`].
         pub unsafe fn vmsplice(fd: BorrowedFd<'_>, iov: *const std::io::IoSlice<'_>, nr: usize, flags: u32) -> Result<usize> = readonly vmsplice;
         /// `shmget(2)`: the id of the System V segment for `key` (kernel-shaped: see the
         /// `shm` crate for the typed API).
@@ -283,7 +288,7 @@ const F_SETPIPE_SZ: i32 = 1031;
 
 /// `fcntl(fd, F_GETPIPE_SZ)`: the capacity of the pipe `fd`, in bytes.
 ///
-/// Errors: `EBADF`, or `EINVAL` when `fd` is not a pipe.
+/// Errors: `EBADF` when `fd` is not a pipe (the kernel's answer for any other file).
 pub fn pipe_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
     // SAFETY: F_GETPIPE_SZ takes no argument and reads or writes no memory.
     unsafe { unchecked::fcntl(fd, F_GETPIPE_SZ, 0) }
@@ -293,8 +298,9 @@ pub fn pipe_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
 /// `size` bytes (the kernel rounds up to a power-of-two number of pages) and returns
 /// the capacity it set.
 ///
-/// Errors: `EINVAL` (not a pipe, or `size` below what the pipe holds), `EPERM` (above
-/// `/proc/sys/fs/pipe-max-size` without `CAP_SYS_RESOURCE`), `EBUSY`.
+/// Errors: `EBADF` (not a pipe), `EBUSY` (`size` below the bytes the pipe holds),
+/// `EPERM` (above `/proc/sys/fs/pipe-max-size` without `CAP_SYS_RESOURCE`), `EINVAL`
+/// (too large to represent).
 pub fn set_pipe_size(fd: BorrowedFd<'_>, size: usize) -> Result<usize, Errno> {
     // SAFETY: F_SETPIPE_SZ takes an integer and reads or writes no memory.
     unsafe { unchecked::fcntl(fd, F_SETPIPE_SZ, size) }

@@ -130,6 +130,8 @@ pub(crate) fn cases(t: &mut Table) {
     pread_pwrite(t, &fx);
     lseek(t, &fx);
     pipe2(t);
+    pipe_sizes(t, &fx);
+    vmsplice(t, &fx);
     bad_descriptors(t, &fx);
 }
 
@@ -947,6 +949,208 @@ fn pipe2(t: &mut Table) {
             None,
         );
     }
+}
+
+/// A fresh pipe (read end, write end), blocking.
+fn new_pipe() -> (OwnedFd, OwnedFd) {
+    sys::pipe2(OFlags::CLOEXEC).unwrap()
+}
+
+fn pipe_sizes(t: &mut Table, fx: &Fixture) {
+    // Prepared pipes: the end to resize (`.0`) and whatever must stay open with it.
+    type Prep = Box<dyn Fn() -> (OwnedFd, Vec<OwnedFd>)>;
+    let write_end: Prep = Box::new(|| {
+        let (r, w) = new_pipe();
+        (w, vec![r])
+    });
+    let read_end: Prep = Box::new(|| {
+        let (r, w) = new_pipe();
+        (r, vec![w])
+    });
+    let full: Prep = Box::new(|| {
+        // 8 KiB waiting in the pipe: it cannot shrink below that.
+        let (r, w) = new_pipe();
+        assert_eq!(sys::write(w.as_fd(), &[7u8; 8192]), Ok(8192));
+        (w, vec![r])
+    });
+    let data = fx.data.clone();
+    let dirfd = fx.dirfd.as_raw_fd();
+    let file: Prep = Box::new(move || {
+        // SAFETY: `data` is NUL-terminated; the result is a fresh descriptor.
+        let fd = lc_fd(unsafe { libc::openat(dirfd, data.as_ptr(), libc::O_RDONLY) }).unwrap();
+        (fd, Vec::new())
+    });
+    let get = |t: &mut Table, name: &str, expect: Expect, prep: &Prep| {
+        let (fd, _keep) = prep();
+        let ours = sys::pipe_size(fd.as_fd());
+        let (fd, _keep) = prep();
+        // SAFETY: F_GETPIPE_SZ takes no argument.
+        let libc = lc(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) }.into())
+            .map(|n| n as usize);
+        let (fd, _keep) = prep();
+        let rustix = rustix::pipe::fcntl_getpipe_size(&fd);
+        t.case(name, expect, ours, libc, Some(rustix));
+    };
+    get(t, "pipe_size: fresh pipe", Expect::Ok, &write_end);
+    get(t, "pipe_size: read end", Expect::Ok, &read_end);
+    get(
+        t,
+        "pipe_size: EBADF regular file",
+        Expect::Err(Errno::EBADF),
+        &file,
+    );
+    let set = |t: &mut Table, name: &str, expect: Expect, prep: &Prep, size: usize| {
+        // The capacity set, and the capacity read back.
+        let (fd, _keep) = prep();
+        let ours =
+            sys::set_pipe_size(fd.as_fd(), size).map(|n| (n, sys::pipe_size(fd.as_fd()).unwrap()));
+        let (fd, _keep) = prep();
+        let raw = fd.as_raw_fd();
+        // SAFETY: F_GETPIPE_SZ takes no argument.
+        let now = || unsafe { libc::fcntl(raw, libc::F_GETPIPE_SZ) } as usize;
+        // SAFETY: F_SETPIPE_SZ takes an int.
+        let libc = lc(unsafe { libc::fcntl(raw, libc::F_SETPIPE_SZ, size as libc::c_int) }.into())
+            .map(|n| (n as usize, now()));
+        let (fd, _keep) = prep();
+        let rustix = rustix::pipe::fcntl_setpipe_size(&fd, size)
+            .map(|n| (n, rustix::pipe::fcntl_getpipe_size(&fd).unwrap()));
+        t.case(name, expect, ours, libc, Some(rustix));
+    };
+    set(t, "set_pipe_size: 1 MiB", Expect::Ok, &write_end, 1 << 20);
+    set(
+        t,
+        "set_pipe_size: 4097 rounds up to 8 KiB",
+        Expect::Ok,
+        &write_end,
+        4097,
+    );
+    set(
+        t,
+        "set_pipe_size: 0 gives one page",
+        Expect::Ok,
+        &read_end,
+        0,
+    );
+    set(
+        t,
+        "set_pipe_size: EBUSY below the bytes held",
+        Expect::Err(Errno::EBUSY),
+        &full,
+        4096,
+    );
+    set(
+        t,
+        "set_pipe_size: EBADF regular file",
+        Expect::Err(Errno::EBADF),
+        &file,
+        1 << 16,
+    );
+    assert_eq!(
+        sys::set_pipe_size(write_end().0.as_fd(), 1 << 20),
+        Ok(1 << 20)
+    );
+    assert_eq!(sys::set_pipe_size(write_end().0.as_fd(), 4097), Ok(8192));
+}
+
+fn vmsplice(t: &mut Table, fx: &Fixture) {
+    /// Splices `data` into `w` (as one or two iovecs), then reads the pipe dry.
+    fn through(r: &OwnedFd, spliced: Result<usize, Errno>) -> Result<(usize, Vec<u8>), Errno> {
+        let n = spliced?;
+        let mut out = vec![0u8; n];
+        let got = sys::read(r.as_fd(), &mut out).unwrap();
+        out.truncate(got);
+        Ok((n, out))
+    }
+    let parts: [&[u8]; 2] = [b"hello, ", b"pipe"];
+    let iov = [
+        std::io::IoSlice::new(parts[0]),
+        std::io::IoSlice::new(parts[1]),
+    ];
+    let libc_iov = parts.map(|p| libc::iovec {
+        iov_base: p.as_ptr() as *mut c_void,
+        iov_len: p.len(),
+    });
+    for (name, nr, expect) in [
+        ("vmsplice: one iovec", 1, Expect::Ok),
+        ("vmsplice: two iovecs", 2, Expect::Ok),
+        ("vmsplice: no iovec", 0, Expect::Ok),
+    ] {
+        let (r, w) = new_pipe();
+        // SAFETY: `iov` holds `nr` valid iovecs over `parts`, which outlive the pipe's
+        // reading below (the pipe is read dry before `parts` goes away).
+        let ours = through(&r, unsafe {
+            unchecked::vmsplice(w.as_fd(), iov.as_ptr(), nr, 0)
+        });
+        let (r, w) = new_pipe();
+        // SAFETY: as above, through the C library.
+        let libc = lc(unsafe { libc::vmsplice(w.as_raw_fd(), libc_iov.as_ptr(), nr, 0) } as i64)
+            .map(|n| n as usize);
+        let libc = libc.and_then(|n| through(&r, Ok(n)).map_err(Errno::raw));
+        t.case(name, expect, ours, libc, None);
+    }
+    // On the read end it copies out of the pipe into the iovecs instead.
+    let waiting = || {
+        let (r, w) = new_pipe();
+        assert_eq!(sys::write(w.as_fd(), b"from the pipe"), Ok(13));
+        r
+    };
+    let (r, mut buf) = (waiting(), [0u8; 16]);
+    let ours = {
+        let out = [std::io::IoSliceMut::new(&mut buf)];
+        // SAFETY: one iovec (an `IoSliceMut` has the layout of an `IoSlice`: both are
+        // `iovec`) over `buf`, writable for its 16 bytes; 13 bytes wait in the pipe, so
+        // the call returns at once.
+        unsafe { unchecked::vmsplice(r.as_fd(), out.as_ptr().cast(), 1, 0) }
+    };
+    let ours = ours.map(|n| buf[..n].to_vec());
+    let (r, mut buf) = (waiting(), [0u8; 16]);
+    let into = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: as above, through the C library.
+    let libc = lc(unsafe { libc::vmsplice(r.as_raw_fd(), &into, 1, 0) } as i64)
+        .map(|n| buf[..n as usize].to_vec());
+    t.case(
+        "vmsplice: read end copies out of the pipe",
+        Expect::Ok,
+        ours,
+        libc,
+        None,
+    );
+    // Not a pipe: refused.
+    // SAFETY: `data` is NUL-terminated; the result is a fresh descriptor.
+    let file =
+        lc_fd(unsafe { libc::openat(fx.dirfd.as_raw_fd(), fx.data.as_ptr(), libc::O_RDONLY) })
+            .unwrap();
+    // SAFETY: as above.
+    let ours = unsafe { unchecked::vmsplice(file.as_fd(), iov.as_ptr(), 1, 0) };
+    // SAFETY: as above.
+    let libc = lc(unsafe { libc::vmsplice(file.as_raw_fd(), libc_iov.as_ptr(), 1, 0) } as i64)
+        .map(|n| n as usize);
+    t.case(
+        "vmsplice: EBADF regular file",
+        Expect::Err(Errno::EBADF),
+        ours,
+        libc,
+        None,
+    );
+    // An iovec array the kernel cannot read.
+    let (_r, w) = new_pipe();
+    // SAFETY: the kernel fails with EFAULT reading the array at page zero.
+    let ours =
+        unsafe { unchecked::vmsplice(w.as_fd(), LOW_PTR as *const std::io::IoSlice<'_>, 1, 0) };
+    // SAFETY: as above.
+    let libc =
+        lc(unsafe { libc::vmsplice(w.as_raw_fd(), LOW_PTR as *const libc::iovec, 1, 0) } as i64)
+            .map(|n| n as usize);
+    t.case(
+        "vmsplice: EFAULT iovec array at address 8",
+        Expect::Err(Errno::EFAULT),
+        ours,
+        libc,
+        None,
+    );
 }
 
 /// Descriptor numbers a `BorrowedFd` cannot hold or that are not open, through
