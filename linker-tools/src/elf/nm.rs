@@ -196,6 +196,26 @@ pub struct NmOptions {
     pub reverse: bool,
 }
 
+impl NmOptions {
+    /// Whether a listing with these options shows `s`.
+    fn keeps(&self, s: &NmSymbol<'_>) -> bool {
+        let undefined = s.placement == Placement::Undefined;
+        let mut keep = if self.undefined_only {
+            undefined
+        } else if self.external_only {
+            s.is_external()
+        } else {
+            true
+        };
+        keep &= self.debug_syms || !s.is_debugging();
+        if self.sort == NmSort::Size {
+            keep &= !matches!(s.placement, Placement::Undefined | Placement::Absolute);
+        }
+        keep &= !(self.defined_only && undefined);
+        keep
+    }
+}
+
 /// An entry of a listing: a symbol and the size nm associates with it (its `st_size`,
 /// or for a section symbol in a size sort, the distance to the next symbol).
 #[derive(Debug, Clone, Copy)]
@@ -207,12 +227,36 @@ pub struct NmEntry<'t, 'a> {
 }
 
 /// One symbol table of an ELF image, with its sections, ready to list as nm does.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NmTable<'a> {
+    /// A name sort prepared while reading (see [`NmTable::read_for`]), for the first
+    /// [`NmTable::list`] with the same options.
+    dealt: std::sync::Mutex<Option<Dealt>>,
     symbols: Vec<NmSymbol<'a>>,
     sections: Vec<NmSection<'a>>,
     width: u8,
     relocatable: bool,
+}
+
+impl Clone for NmTable<'_> {
+    fn clone(&self) -> Self {
+        NmTable {
+            dealt: std::sync::Mutex::new(None),
+            symbols: self.symbols.clone(),
+            sections: self.sections.clone(),
+            width: self.width,
+            relocatable: self.relocatable,
+        }
+    }
+}
+
+/// The symbols a name-sorted listing keeps, dealt into key ranges while the table was
+/// read: what [`name_order`] does first, done in the same pass.
+#[derive(Debug)]
+struct Dealt {
+    options: NmOptions,
+    /// Per half of the table, per range, in position order.
+    lists: [Vec<Vec<Item>>; 2],
 }
 
 impl<'a> NmTable<'a> {
@@ -229,6 +273,21 @@ impl<'a> NmTable<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read(data: &'a [u8], table: Table) -> Result<Option<Self>> {
+        Self::read_prepared(data, table, None)
+    }
+
+    /// [`NmTable::read`], preparing the listing [`NmTable::list`] gives for `options`
+    /// as the table is read (for a name sort of a big table, the first half of the sort
+    /// is done in the same pass). Any listing can still be asked for afterwards.
+    pub fn read_for(data: &'a [u8], table: Table, options: &NmOptions) -> Result<Option<Self>> {
+        Self::read_prepared(data, table, Some(options))
+    }
+
+    fn read_prepared(
+        data: &'a [u8],
+        table: Table,
+        options: Option<&NmOptions>,
+    ) -> Result<Option<Self>> {
         if !data.starts_with(&elf::ELFMAG) {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -236,8 +295,10 @@ impl<'a> NmTable<'a> {
             ));
         }
         match FileKind::parse(data).map_err(Error::malformed)? {
-            FileKind::Elf32 => read_table::<elf::FileHeader32<Endianness>>(data, table, 8),
-            FileKind::Elf64 => read_table::<elf::FileHeader64<Endianness>>(data, table, 16),
+            FileKind::Elf32 => read_table::<elf::FileHeader32<Endianness>>(data, table, 8, options),
+            FileKind::Elf64 => {
+                read_table::<elf::FileHeader64<Endianness>>(data, table, 16, options)
+            }
             other => Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("not an ELF file (detected {other:?})"),
@@ -279,34 +340,26 @@ impl<'a> NmTable<'a> {
 
     /// The symbols nm prints for `options`, in its order.
     pub fn list(&self, options: &NmOptions) -> Vec<NmEntry<'_, 'a>> {
-        let keep = |s: &NmSymbol<'_>| {
-            let undefined = s.placement == Placement::Undefined;
-            let mut keep = if options.undefined_only {
-                undefined
-            } else if options.external_only {
-                s.is_external()
-            } else {
-                true
-            };
-            keep &= options.debug_syms || !s.is_debugging();
-            if options.sort == NmSort::Size {
-                keep &= !matches!(s.placement, Placement::Undefined | Placement::Absolute);
-            }
-            keep &= !(options.defined_only && undefined);
-            keep
-        };
+        let keep = |s: &NmSymbol<'_>| options.keeps(s);
         if options.sort == NmSort::Name {
             // A stable sort on the bytes of the name, as glibc's merge-sort `qsort` with
             // `strcmp` gives nm.
-            let mut out = name_order(
-                &self.symbols,
-                keep,
-                |s| s.name,
-                |s| NmEntry {
-                    symbol: s,
-                    size: s.size,
-                },
-            );
+            let make = |s| NmEntry {
+                symbol: s,
+                size: s.size,
+            };
+            let dealt = self
+                .dealt
+                .lock()
+                .ok()
+                .and_then(|mut d| d.take())
+                .filter(|d| d.options == *options);
+            let mut out = match dealt {
+                Some(Dealt { lists: [a, b], .. }) => {
+                    sort_dealt(&self.symbols, |s| s.name, make, &a, &b)
+                }
+                None => name_order(&self.symbols, keep, |s| s.name, make),
+            };
             if options.reverse {
                 // Reversing a stable ascending sort reverses ties too; nm keeps them in
                 // table order: reverse each run of equal names back.
@@ -456,27 +509,54 @@ where
         sort(&mut items);
         return items.iter().map(|it| make(&elems[it.id()])).collect();
     }
-    let cuts = splitters(n, &item);
-    let range_of = |it: &Item| cuts.partition_point(|c| *c <= it.prefix());
+    let step = (n / SAMPLES).max(1);
+    let cuts = splitters(
+        (0..n)
+            .step_by(step as usize)
+            .map(|i| item(i).head())
+            .collect(),
+    );
     // Each half of the elements deals its items into per-range lists, in position order.
     let deal = |h: usize| {
         let ids = if h == 0 { 0..n / 2 } else { n / 2..n };
-        let expect = ids.len() / BUCKETS + ids.len() / (4 * BUCKETS) + 16;
-        let mut lists: Vec<Vec<Item>> = (0..BUCKETS).map(|_| Vec::with_capacity(expect)).collect();
+        let mut lists = range_lists(ids.len());
         for i in ids.filter(|&i| keep(&elems[i as usize])) {
             let it = item(i);
-            lists[range_of(&it)].push(it);
+            lists[range_of(&cuts, &it)].push(it);
         }
         lists
     };
     let [a, b] = both(deal);
-    let total: usize = a.iter().chain(&b).map(Vec::len).sum();
+    sort_dealt(elems, name, make, &a, &b)
+}
+
+/// The second half of [`name_order`] (or of a table read by [`NmTable::read_for`]): `a`
+/// and `b` hold the items of the first and second half of `elems` (positions ascending
+/// within each list) dealt into the same ascending key ranges.
+fn sort_dealt<'e, E, T, N, M>(
+    elems: &'e [E],
+    name: N,
+    make: M,
+    a: &[Vec<Item>],
+    b: &[Vec<Item>],
+) -> Vec<T>
+where
+    E: Sync,
+    T: Send,
+    N: Fn(&'e E) -> &'e [u8] + Sync,
+    M: Fn(&'e E) -> T + Sync,
+{
+    let sort = |items: &mut [Item]| {
+        items.sort_unstable();
+        refine(items, elems, &name, CHUNK);
+    };
+    let total: usize = a.iter().chain(b).map(Vec::len).sum();
     // Threads take ranges in turn: gather the range's two lists (the first half's
     // positions are the smaller ones), sort, and write the range's part of the output.
     let mut out: Vec<T> = Vec::with_capacity(total);
     let mut tasks = Vec::with_capacity(BUCKETS);
     let mut rest = &mut out.spare_capacity_mut()[..total];
-    for (la, lb) in a.iter().zip(&b) {
+    for (la, lb) in a.iter().zip(b) {
         let (part, tail) = rest.split_at_mut(la.len() + lb.len());
         rest = tail;
         tasks.push(Some((&la[..], &lb[..], part)));
@@ -530,15 +610,28 @@ const PARALLEL_MIN: usize = 50_000;
 /// The key ranges [`name_order`] cuts big inputs into.
 const BUCKETS: usize = 64;
 
-/// `BUCKETS - 1` ascending name prefixes (some may repeat) that cut the names of
-/// positions `0..n` into ranges of about equal size, from a sample.
-fn splitters(n: u32, item: &impl Fn(u32) -> Item) -> Vec<[u64; 3]> {
-    const SAMPLES: u32 = 64 * BUCKETS as u32;
-    let step = (n / SAMPLES).max(1);
-    let mut keys: Vec<[u64; 3]> = (0..n)
-        .step_by(step as usize)
-        .map(|i| item(i).prefix())
-        .collect();
+/// The range of `cuts` (from [`splitters`]) that `it` belongs in.
+#[inline]
+fn range_of(cuts: &[u128], it: &Item) -> usize {
+    let k = it.head();
+    cuts.partition_point(|&c| c <= k)
+}
+
+/// Empty per-range lists for dealing about `n` items.
+fn range_lists(n: usize) -> Vec<Vec<Item>> {
+    let expect = n / BUCKETS + n / (4 * BUCKETS) + 16;
+    (0..BUCKETS).map(|_| Vec::with_capacity(expect)).collect()
+}
+
+/// How many names [`splitters`] wants to see.
+const SAMPLES: u32 = 64 * BUCKETS as u32;
+
+/// `BUCKETS - 1` ascending 16-byte name prefixes (some may repeat) that cut names like
+/// the sampled `keys` (their [`Item::head`]s) into ranges of about equal size.
+fn splitters(mut keys: Vec<u128>) -> Vec<u128> {
+    if keys.is_empty() {
+        return vec![0; BUCKETS - 1];
+    }
     keys.sort_unstable();
     (1..BUCKETS)
         .map(|r| keys[(r * keys.len() / BUCKETS).min(keys.len() - 1)])
@@ -549,7 +642,7 @@ fn splitters(n: u32, item: &impl Fn(u32) -> Item) -> Vec<[u64; 3]> {
 /// big-endian in the first 160 bits, then the element's position in the low 32 bits. The
 /// derived order (the words in turn) is the bytes' order, then the position's: ties keep
 /// their order without a stable sort.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Item([u64; 3]);
 
 impl Item {
@@ -586,6 +679,12 @@ impl Item {
     #[inline]
     fn id(&self) -> usize {
         (self.0[2] & 0xffff_ffff) as usize
+    }
+
+    /// The first 16 name bytes, as one number (what ranges are cut on).
+    #[inline]
+    fn head(&self) -> u128 {
+        (u128::from(self.0[0]) << 64) | u128::from(self.0[1])
     }
 
     /// The name bytes alone.
@@ -830,6 +929,7 @@ fn read_table<'a, Elf: FileHeader<Endian = Endianness>>(
     data: &'a [u8],
     which: Table,
     width: u8,
+    prepare: Option<&NmOptions>,
 ) -> Result<Option<NmTable<'a>>>
 where
     Elf::Sym: Sync,
@@ -973,19 +1073,54 @@ where
             type_char,
         })
     };
-    // Fills `out` with the symbols from index `lo` on.
-    let fill = |lo: usize, out: &mut [std::mem::MaybeUninit<NmSymbol<'a>>]| -> Result<()> {
-        for (i, (slot, sym)) in out.iter_mut().zip(&raw[lo..]).enumerate() {
-            slot.write(one(lo + i, sym)?);
+    let n = raw.len();
+    let parallel =
+        n >= PARALLEL_MIN && std::thread::available_parallelism().map_or(1, |p| p.get()) >= 2;
+    // A name sort of a big table starts here: the symbols it keeps are dealt into key
+    // ranges (cut from a sample of the names) as they are read.
+    let deal = prepare
+        .filter(|o| parallel && o.sort == NmSort::Name)
+        .map(|o| {
+            let step = ((n - 1) / SAMPLES as usize).max(1);
+            let heads = (1..n)
+                .step_by(step)
+                .filter_map(|i| one(i, &raw[i]).ok())
+                .map(|s| Item::new(s.name, 0, 0).head())
+                .collect();
+            (*o, splitters(heads))
+        });
+    // Fills `out` with the symbols from index `lo` on; with `deal`, also returns the
+    // kept ones dealt into ranges (positions in the vector: index - 1).
+    let fill = |lo: usize,
+                out: &mut [std::mem::MaybeUninit<NmSymbol<'a>>]|
+     -> Result<Option<Vec<Vec<Item>>>> {
+        match &deal {
+            None => {
+                for (i, (slot, sym)) in out.iter_mut().zip(&raw[lo..]).enumerate() {
+                    slot.write(one(lo + i, sym)?);
+                }
+                Ok(None)
+            }
+            Some((options, cuts)) => {
+                let mut lists = range_lists(out.len());
+                for (i, (slot, sym)) in out.iter_mut().zip(&raw[lo..]).enumerate() {
+                    let s = one(lo + i, sym)?;
+                    if options.keeps(&s) {
+                        let it = Item::new(s.name, 0, (lo + i - 1) as u32);
+                        lists[range_of(cuts, &it)].push(it);
+                    }
+                    slot.write(s);
+                }
+                Ok(Some(lists))
+            }
         }
-        Ok(())
     };
     // Big tables are read on two threads (each symbol is independent), straight into
     // their halves of one vector.
-    let n = raw.len();
     let mut symbols: Vec<NmSymbol<'a>> = Vec::with_capacity(n - 1);
     let slots = &mut symbols.spare_capacity_mut()[..n - 1];
-    if n < 50_000 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
+    let mut dealt = None;
+    if !parallel {
         fill(1, slots)?;
     } else {
         let mid = n / 2;
@@ -995,13 +1130,20 @@ where
             let hi = s.spawn(move || fill(mid, hi));
             (fill(1, lo), hi.join())
         });
-        lo?;
-        hi.map_err(|_| Error::new(ErrorKind::Malformed, "symbol reader failed"))??;
+        let lo = lo?;
+        let hi = hi.map_err(|_| Error::new(ErrorKind::Malformed, "symbol reader failed"))??;
+        if let (Some((options, _)), Some(a), Some(b)) = (deal, lo, hi) {
+            dealt = Some(Dealt {
+                options,
+                lists: [a, b],
+            });
+        }
     }
     // SAFETY: `fill` wrote every one of the first `n - 1` slots (`raw` has `n` entries and
     // each call returned `Ok`), and `NmSymbol` is `Copy`, so nothing needs dropping.
     unsafe { symbols.set_len(n - 1) };
     Ok(Some(NmTable {
+        dealt: std::sync::Mutex::new(dealt),
         symbols,
         sections: nm_sections,
         width,

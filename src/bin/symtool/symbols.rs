@@ -212,18 +212,6 @@ fn nm_file(a: &SymbolsArgs, path: &Path, many: bool, sink: &mut Sink) -> Result 
     } else {
         Table::Symtab
     };
-    let parsed = NmTable::read(&map, table).map_err(|e| Failure::elf_at(path, e))?;
-    if many {
-        let b = sink.buf();
-        b.extend_from_slice(b"\n");
-        b.extend_from_slice(path.as_os_str().as_encoded_bytes());
-        b.extend_from_slice(b":\n");
-    }
-    let Some(t) = parsed else {
-        sink.flush()?;
-        eprintln!("symtool: {}: no symbols", path.display());
-        return Ok(());
-    };
     let sort = match sort_key(a) {
         SortKey::Name => NmSort::Name,
         SortKey::Address => NmSort::Address,
@@ -237,6 +225,18 @@ fn nm_file(a: &SymbolsArgs, path: &Path, many: bool, sink: &mut Sink) -> Result 
         debug_syms: a.debug_syms,
         sort,
         reverse: a.reverse_sort,
+    };
+    let parsed = NmTable::read_for(&map, table, &options).map_err(|e| Failure::elf_at(path, e))?;
+    if many {
+        let b = sink.buf();
+        b.extend_from_slice(b"\n");
+        b.extend_from_slice(path.as_os_str().as_encoded_bytes());
+        b.extend_from_slice(b":\n");
+    }
+    let Some(t) = parsed else {
+        sink.flush()?;
+        eprintln!("symtool: {}: no symbols", path.display());
+        return Ok(());
     };
     let mut entries = t.list(&options);
     let ex = extra(a);
