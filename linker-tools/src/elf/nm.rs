@@ -338,6 +338,72 @@ impl<'a> NmTable<'a> {
         }
     }
 
+    /// The ranges dealt while reading, if they were dealt for `options` and not used yet.
+    fn take_dealt(&self, options: &NmOptions) -> Option<Dealt> {
+        self.dealt
+            .lock()
+            .ok()
+            .and_then(|mut d| d.take())
+            .filter(|d| d.options == *options)
+    }
+
+    /// The listing [`NmTable::list`] gives for `options`, handed to `part` in consecutive
+    /// parts: `part(k, entries)` once for each `k` from 0 up, from up to two threads at
+    /// once and in any order; the listing is the parts in the order of `k`.
+    ///
+    /// For a big table read by [`NmTable::read_for`] with the same options and sorted by
+    /// name (not reversed), no whole list is built: each part is sorted just before it is
+    /// handed over, so `part` finds its symbols and names still in cache, and the first
+    /// parts are ready while later ones are being sorted.
+    ///
+    /// ```no_run
+    /// use linker_tools::elf::{NmOptions, NmTable, Table};
+    /// use std::sync::Mutex;
+    /// let data = std::fs::read("/usr/lib/x86_64-linux-gnu/libc.so.6")?;
+    /// let options = NmOptions::default();
+    /// let table = NmTable::read_for(&data, Table::Dynsym, &options)?.expect("symbols");
+    /// let parts = Mutex::new(std::collections::BTreeMap::new());
+    /// table.list_parts(&options, |k, entries| {
+    ///     let names: Vec<Vec<u8>> = entries.iter().map(|e| e.symbol.name().to_vec()).collect();
+    ///     parts.lock().unwrap().insert(k, names);
+    /// });
+    /// let listing: Vec<Vec<u8>> = parts.into_inner()?.into_values().flatten().collect();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn list_parts<F>(&self, options: &NmOptions, part: F)
+    where
+        F: Fn(usize, &[NmEntry<'_, 'a>]) + Sync,
+    {
+        if options.sort == NmSort::Name && !options.reverse {
+            if let Some(Dealt { lists: [a, b], .. }) = self.take_dealt(options) {
+                let syms = &self.symbols;
+                sort_ranges(
+                    syms,
+                    |s| s.name,
+                    &a,
+                    &b,
+                    |r, items| {
+                        let entries: Vec<NmEntry<'_, 'a>> = items
+                            .iter()
+                            .map(|it| {
+                                let s = &syms[it.id()];
+                                NmEntry {
+                                    symbol: s,
+                                    size: s.size,
+                                }
+                            })
+                            .collect();
+                        part(r, &entries);
+                    },
+                );
+                return;
+            }
+        }
+        let all = self.list(options);
+        let chunks: Vec<&[NmEntry<'_, 'a>]> = all.chunks(PART).collect();
+        share_out(chunks.len(), |k| part(k, chunks[k]));
+    }
+
     /// The symbols nm prints for `options`, in its order.
     pub fn list(&self, options: &NmOptions) -> Vec<NmEntry<'_, 'a>> {
         let keep = |s: &NmSymbol<'_>| options.keeps(s);
@@ -348,13 +414,7 @@ impl<'a> NmTable<'a> {
                 symbol: s,
                 size: s.size,
             };
-            let dealt = self
-                .dealt
-                .lock()
-                .ok()
-                .and_then(|mut d| d.take())
-                .filter(|d| d.options == *options);
-            let mut out = match dealt {
+            let mut out = match self.take_dealt(options) {
                 Some(Dealt { lists: [a, b], .. }) => {
                     sort_dealt(&self.symbols, |s| s.name, make, &a, &b)
                 }
@@ -546,54 +606,87 @@ where
     N: Fn(&'e E) -> &'e [u8] + Sync,
     M: Fn(&'e E) -> T + Sync,
 {
-    let sort = |items: &mut [Item]| {
-        items.sort_unstable();
-        refine(items, elems, &name, CHUNK);
-    };
     let total: usize = a.iter().chain(b).map(Vec::len).sum();
-    // Threads take ranges in turn: gather the range's two lists (the first half's
-    // positions are the smaller ones), sort, and write the range's part of the output.
     let mut out: Vec<T> = Vec::with_capacity(total);
-    let mut tasks = Vec::with_capacity(BUCKETS);
+    // Each range's part of the output, taken by the thread that sorts the range.
+    let mut parts = Vec::with_capacity(BUCKETS);
     let mut rest = &mut out.spare_capacity_mut()[..total];
     for (la, lb) in a.iter().zip(b) {
         let (part, tail) = rest.split_at_mut(la.len() + lb.len());
         rest = tail;
-        tasks.push(Some((&la[..], &lb[..], part)));
+        parts.push(Some(part));
     }
-    let tasks = std::sync::Mutex::new(tasks);
+    let parts = std::sync::Mutex::new(parts);
+    sort_ranges(elems, name, a, b, |r, items| {
+        let part = parts
+            .lock()
+            .ok()
+            .and_then(|mut p| p.get_mut(r).and_then(Option::take));
+        for (slot, it) in part.into_iter().flatten().zip(items) {
+            slot.write(make(&elems[it.id()]));
+        }
+    });
+    // SAFETY: `sort_ranges` hands each range over exactly once, with as many items as
+    // its two lists hold, which is the length of its part; so every part, and with them
+    // `out[..total]`, was written in full. A panic would have unwound past this.
+    unsafe { out.set_len(total) };
+    out
+}
+
+/// Sorts each range of items (the range's list from `a`, then its list from `b`) and
+/// hands it to `emit(range, items)`, on two threads that take the ranges in turn.
+fn sort_ranges<'e, E, N>(
+    elems: &'e [E],
+    name: N,
+    a: &[Vec<Item>],
+    b: &[Vec<Item>],
+    emit: impl Fn(usize, &[Item]) + Sync,
+) where
+    E: Sync,
+    N: Fn(&'e E) -> &'e [u8] + Sync,
+{
+    share_out(a.len().min(b.len()), |r| {
+        thread_local! {
+            static ITEMS: std::cell::RefCell<Vec<Item>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        ITEMS.with(|items| {
+            let mut items = items.borrow_mut();
+            items.clear();
+            items.extend_from_slice(&a[r]);
+            items.extend_from_slice(&b[r]);
+            items.sort_unstable();
+            refine(&mut items, elems, &name, CHUNK);
+            emit(r, &items);
+        });
+    });
+}
+
+/// Runs `f(k)` once for each `k` in `0..n`, on this thread and a second one (when there
+/// is more than one `k` and a second core), which take the `k`s in increasing order.
+pub(crate) fn share_out(n: usize, f: impl Fn(usize) + Sync) {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    if n < 2 || threads < 2 {
+        (0..n).for_each(f);
+        return;
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
-        let mut items: Vec<Item> = Vec::new();
         loop {
-            let r = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let task = tasks
-                .lock()
-                .ok()
-                .and_then(|mut t| t.get_mut(r).and_then(Option::take));
-            let Some((la, lb, part)) = task else {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if k >= n {
                 return;
-            };
-            items.clear();
-            items.extend_from_slice(la);
-            items.extend_from_slice(lb);
-            sort(&mut items);
-            for (slot, it) in part.iter_mut().zip(&items) {
-                slot.write(make(&elems[it.id()]));
             }
+            f(k);
         }
     };
     std::thread::scope(|s| {
         s.spawn(work);
         work();
     });
-    // SAFETY: every range was taken by exactly one thread (the counter hands each index
-    // out once), and its part of the output, exactly as long as its two lists, written in
-    // full; the parts tile `out[..total]`. A panic in either thread would have left the
-    // scope.
-    unsafe { out.set_len(total) };
-    out
 }
+
+/// Entries per part of [`NmTable::list_parts`] when the whole list is built first.
+const PART: usize = 2048;
 
 /// Runs `f(0)` here and `f(1)` on a second thread.
 fn both<R: Send>(f: impl Fn(usize) -> R + Sync) -> [R; 2] {

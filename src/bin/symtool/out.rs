@@ -152,12 +152,6 @@ impl Sink {
         Ok(())
     }
 
-    /// Writes a ready-made block (flushing what is buffered first).
-    pub(crate) fn write_block(&mut self, block: &[u8]) -> io::Result<()> {
-        self.flush()?;
-        self.out.write_all(block)
-    }
-
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.write_all(&self.buf)?;
         self.buf.clear();

@@ -1,6 +1,7 @@
 //! `symtool symbols`: nm's exact format from [`NmTable`], or a table / JSON lines from
 //! the merged [`SymbolIndex`].
 
+use std::os::fd::{AsFd as _, BorrowedFd};
 use std::path::Path;
 
 use linker_tools::elf::{
@@ -11,6 +12,7 @@ use linker_tools::elf::{
 use crate::args::{BindingArg, Format, KindArg, SortKey, SymbolsArgs, VisibilityArg};
 use crate::out::{self, Sink, Style};
 use crate::{Failure, Result};
+use linker_tools::sys;
 
 pub(crate) fn run(mut a: SymbolsArgs, color: bool) -> Result {
     if a.files.is_empty() {
@@ -238,225 +240,133 @@ fn nm_file(a: &SymbolsArgs, path: &Path, many: bool, sink: &mut Sink) -> Result 
         eprintln!("symtool: {}: no symbols", path.display());
         return Ok(());
     };
-    let mut entries = t.list(&options);
     let ex = extra(a);
-    if !ex.is_empty() {
-        entries.retain(|e| {
-            let (b, v, k) = raw_attrs(e);
-            ex.keep(b, v, k, e.symbol.name())
-        });
-    }
     let fmt = NmLine {
         width: t.address_width(),
         size_sort: sort == NmSort::Size,
         print_size: a.print_size,
         demangle: a.demangle,
     };
-    // Formatting (and demangling) dominates on big files: split it across threads and
-    // write the pieces in order.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if entries.len() < 20_000 || threads == 1 {
-        for e in &entries {
-            fmt.line(e, sink.buf());
-            sink.maybe_flush()?;
+    // The library hands the listing over in parts from two threads (for a big name sort,
+    // each part just sorted, its names still in cache); each part is formatted (and
+    // demangled) where it arrives, and the parts are written in order.
+    sink.flush()?;
+    let stdout = std::io::stdout();
+    let out = Ordered::new(stdout.as_fd());
+    t.list_parts(&options, |k, entries| {
+        if out.failed() {
+            return;
         }
-        return Ok(());
-    }
-    // Pieces of the listing are formatted alternately by a helper and by this thread,
-    // which writes them all in order. The helper's buffers come back for reuse, so the
-    // memory in flight stays a few pieces (fresh pages cost more than the formatting).
-    let fmt = &fmt;
-    let format_piece = move |part: &[NmEntry<'_, '_>], b: &mut Vec<u8>| {
-        b.clear();
-        for (i, e) in part.iter().enumerate() {
+        let mut b = out.buffer();
+        for (i, e) in entries.iter().enumerate() {
             // The symbols of a sorted listing are scattered, and their names more so: ask
             // for each symbol well ahead, and for its name once the symbol is in cache.
-            if let Some(ahead) = part.get(i + 2 * PREFETCH) {
+            if let Some(ahead) = entries.get(i + 2 * PREFETCH) {
                 prefetch(std::ptr::from_ref(ahead.symbol).cast());
             }
-            if let Some(ahead) = part.get(i + PREFETCH) {
+            if let Some(ahead) = entries.get(i + PREFETCH) {
                 prefetch(ahead.symbol.name().as_ptr());
             }
-            fmt.line(e, b);
+            if !ex.is_empty() {
+                let (bind, vis, kind) = raw_attrs(e);
+                if !ex.keep(bind, vis, kind, e.symbol.name()) {
+                    continue;
+                }
+            }
+            fmt.line(e, &mut b);
         }
-    };
-    let pieces: Vec<&[NmEntry<'_, '_>]> = entries.chunks(PIECE).collect();
-    let queue = Pieces::new(pieces.len());
-    std::thread::scope(|s| -> Result {
-        s.spawn(|| {
-            // Tells the writer when this thread ends, even by a panic.
-            let _gone = HelperGone(&queue);
-            while let Some((k, mut b)) = queue.claim() {
-                format_piece(pieces[k], &mut b);
-                queue.done(k, b);
-            }
-        });
-        // This thread writes the pieces in order, formatting the next unclaimed one
-        // itself whenever the one due is not ready yet.
-        let written = (|| -> Result {
-            for k in 0..pieces.len() {
-                let b = loop {
-                    match queue.take(k) {
-                        Taken::Ready(b) => break b,
-                        Taken::Format(j, mut b) => {
-                            format_piece(pieces[j], &mut b);
-                            queue.done(j, b);
-                        }
-                        // The helper ends early only by panicking; the scope passes it on.
-                        Taken::Gone => return Ok(()),
-                    }
-                };
-                let w = sink.write_block(&b);
-                queue.recycle(b);
-                w?;
-            }
-            Ok(())
-        })();
-        queue.stop();
-        written
-    })
+        out.put(k, b);
+    });
+    out.finish().map_err(Failure::from)
 }
 
-/// The pieces of a listing between the formatting threads and the writer: each piece is
-/// claimed by one thread, formatted into a recycled buffer and handed to the writer,
-/// which writes them in order. Claims stay within [`AHEAD_LIMIT`] pieces of the writer,
-/// so the memory in flight stays a few pieces whatever the speed of the reader.
-struct Pieces {
-    state: std::sync::Mutex<PieceState>,
-    changed: std::sync::Condvar,
+/// Parts of the output, formatted on several threads, written to a descriptor in order
+/// by whichever thread completes the next one due; buffers are recycled, so the memory
+/// in flight stays a few parts.
+struct Ordered<'fd> {
+    fd: BorrowedFd<'fd>,
+    state: std::sync::Mutex<OrderedState>,
 }
 
-struct PieceState {
-    /// The next piece no thread has claimed.
+#[derive(Default)]
+struct OrderedState {
+    /// The part due next.
     next: usize,
-    /// Pieces written so far.
-    written: usize,
-    /// Formatted pieces the writer has not taken yet, by index.
-    ready: Vec<Option<Vec<u8>>>,
+    /// Parts formatted ahead of it.
+    early: std::collections::BTreeMap<usize, Vec<u8>>,
     /// Buffers written out, for reuse.
     spare: Vec<Vec<u8>>,
-    /// The writer has stopped.
-    stopped: bool,
-    /// The helper has ended.
-    helper_gone: bool,
+    /// The first write error; nothing more is written after it.
+    error: Option<std::io::Error>,
 }
 
-/// Marks the helper gone when dropped.
-struct HelperGone<'q>(&'q Pieces);
-
-impl Drop for HelperGone<'_> {
-    fn drop(&mut self) {
-        self.0.lock().helper_gone = true;
-        self.0.changed.notify_all();
-    }
-}
-
-/// What [`Pieces::take`] hands the writer.
-enum Taken {
-    /// The piece due, formatted.
-    Ready(Vec<u8>),
-    /// Not ready: format piece `.0` into this buffer meanwhile.
-    Format(usize, Vec<u8>),
-    /// Not ready, nothing left to claim, and the helper that claimed it is gone.
-    Gone,
-}
-
-/// How many pieces past the last one written may be formatted.
-const AHEAD_LIMIT: usize = 4;
-
-impl Pieces {
-    fn new(count: usize) -> Pieces {
-        Pieces {
-            state: std::sync::Mutex::new(PieceState {
-                next: 0,
-                written: 0,
-                ready: (0..count).map(|_| None).collect(),
-                spare: Vec::new(),
-                stopped: false,
-                helper_gone: false,
-            }),
-            changed: std::sync::Condvar::new(),
+impl<'fd> Ordered<'fd> {
+    fn new(fd: BorrowedFd<'fd>) -> Self {
+        Ordered {
+            fd,
+            state: std::sync::Mutex::new(OrderedState::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, PieceState> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, OrderedState> {
         // The state stays consistent even if a thread panicked holding the lock.
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// For the helper: the next piece to format and a buffer for it, waiting while the
-    /// writer is [`AHEAD_LIMIT`] pieces behind; `None` when all are claimed or the writer
-    /// stopped.
-    fn claim(&self) -> Option<(usize, Vec<u8>)> {
+    /// Whether writing failed (a closed pipe): the rest need not be formatted.
+    fn failed(&self) -> bool {
+        self.lock().error.is_some()
+    }
+
+    /// An empty buffer to format a part into.
+    fn buffer(&self) -> Vec<u8> {
+        let mut b = self.lock().spare.pop().unwrap_or_default();
+        b.clear();
+        b
+    }
+
+    /// Part `k`, formatted; writes it and the parts after it that are ready if it is due.
+    fn put(&self, k: usize, part: Vec<u8>) {
         let mut st = self.lock();
+        st.early.insert(k, part);
         loop {
-            if st.stopped || st.next >= st.ready.len() {
-                return None;
+            let due = st.next;
+            let Some(b) = st.early.remove(&due) else {
+                return;
+            };
+            if st.error.is_none() {
+                if let Err(e) = write_all(self.fd, &b) {
+                    st.error = Some(e);
+                }
             }
-            if st.next < st.written + AHEAD_LIMIT {
-                let k = st.next;
-                st.next += 1;
-                let b = st.spare.pop().unwrap_or_default();
-                return Some((k, b));
-            }
-            st = self
-                .changed
-                .wait(st)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            st.spare.push(b);
+            st.next += 1;
         }
     }
 
-    /// Piece `k` is formatted in `b`.
-    fn done(&self, k: usize, b: Vec<u8>) {
-        self.lock().ready[k] = Some(b);
-        self.changed.notify_all();
-    }
-
-    /// For the writer: piece `k` if ready, else a piece to format meanwhile, else waits.
-    fn take(&self, k: usize) -> Taken {
-        let mut st = self.lock();
-        loop {
-            if let Some(b) = st.ready[k].take() {
-                return Taken::Ready(b);
-            }
-            if st.next < st.ready.len() {
-                let j = st.next;
-                st.next += 1;
-                let b = st.spare.pop().unwrap_or_default();
-                return Taken::Format(j, b);
-            }
-            if st.helper_gone {
-                return Taken::Gone;
-            }
-            st = self
-                .changed
-                .wait(st)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// The first write error, if any.
+    fn finish(self) -> std::io::Result<()> {
+        match self.lock().error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-    }
-
-    /// A written piece's buffer, for reuse; one more piece written.
-    fn recycle(&self, b: Vec<u8>) {
-        let mut st = self.lock();
-        st.spare.push(b);
-        st.written += 1;
-        drop(st);
-        self.changed.notify_all();
-    }
-
-    /// The writer is done (or gave up): the helper stops claiming.
-    fn stop(&self) {
-        self.lock().stopped = true;
-        self.changed.notify_all();
     }
 }
 
-/// Lines formatted between two writes.
-const PIECE: usize = 2048;
+/// `write(2)` until all of `b` is written (through the `linker-tools` core).
+fn write_all(fd: BorrowedFd<'_>, mut b: &[u8]) -> std::io::Result<()> {
+    while !b.is_empty() {
+        match sys::write(fd, b) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => b = &b[n..],
+            Err(sys::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
 
 /// How many lines ahead the formatter asks for a name's bytes.
 const PREFETCH: usize = 8;
