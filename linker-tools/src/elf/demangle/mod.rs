@@ -9,6 +9,9 @@
 //! NUL-terminated copy of the name; their output is copied out during the call (libbfd's
 //! callback) or read once and freed (`__cxa_demangle`'s `malloc`ed string).
 
+mod itanium;
+mod rust;
+
 /// A demangled name in the forms the index answers to.
 pub(crate) struct Demangled {
     /// The full demangled name (with the Rust `::h…` hash, with C++ parameters).
@@ -69,7 +72,7 @@ pub fn demangle_like_nm(name: &[u8], out: &mut Vec<u8>) -> bool {
     if !(rest.starts_with(b"_Z") || rest.starts_with(b"_R") || rest.starts_with(b"_GLOBAL_")) {
         return false; // the common case: not mangled, nothing to do
     }
-    let (core, suf) = match rest.iter().position(|&c| c == b'@') {
+    let (core, suf) = match memchr::memchr(b'@', rest) {
         Some(at) => rest.split_at(at),
         None => (rest, &b""[..]),
     };
@@ -88,237 +91,39 @@ fn cplus_demangle(name: &[u8], out: &mut Vec<u8>) -> bool {
     if !(name.starts_with(b"_Z") || name.starts_with(b"_R") || name.starts_with(b"_GLOBAL_")) {
         return false; // the common case: not mangled
     }
-    if let Some(done) = libiberty::demangle(name, out) {
+    // Our own printers first: each prints exactly what libiberty would for the names it
+    // accepts, and hands every other name on. libiberty's `cplus_demangle` tries Rust
+    // (legacy `_ZN…17h…E`, v0 `_R…`) before C++; so do we.
+    let maybe_rust = if name.starts_with(b"_R") {
+        if rust::v0(name, out) {
+            return true;
+        }
+        true
+    } else if name.starts_with(b"_ZN") {
+        match rust::legacy(name, out) {
+            Some(true) => return true,
+            Some(false) => false,
+            None => true,
+        }
+    } else {
+        false
+    };
+    if !maybe_rust && itanium::demangle(name, out) {
+        return true;
+    }
+    if let Some(done) = libiberty::demangle(name, out, maybe_rust) {
         return done;
     }
     if let Some(rest) = name.strip_prefix(b"_ZN") {
-        if rust_legacy(rest, out) {
+        if rust::legacy_without_libiberty(rest, out) {
             return true;
         }
     } else if let Some(rest) = name.strip_prefix(b"_R") {
-        if rust_v0(name, rest, out) {
+        if rust::v0_with_rustc_demangle(name, rest, out) {
             return true;
         }
     }
     cpp_v3(name, out)
-}
-
-fn rust_v0(name: &[u8], rest: &[u8], out: &mut Vec<u8>) -> bool {
-    if !rest.first().is_some_and(u8::is_ascii_uppercase) {
-        return false;
-    }
-    let end = rest.iter().position(|&c| c == b'.').unwrap_or(rest.len());
-    if !rest[..end]
-        .iter()
-        .all(|&c| c == b'_' || c.is_ascii_alphanumeric())
-    {
-        return false;
-    }
-    let Ok(sym) = std::str::from_utf8(&name[..2 + end]) else {
-        return false;
-    };
-    let Ok(d) = rustc_demangle::try_demangle(sym) else {
-        return false;
-    };
-    use std::io::Write as _;
-    let start = out.len();
-    if write!(out, "{d:#}").is_err() {
-        return false;
-    }
-    wide_constants_like_libiberty(out, start);
-    true
-}
-
-/// libiberty prints a v0 integer constant wider than 64 bits as `0x` and its hex digits
-/// shifted by one (the first digit dropped, the `_` terminator printed); nm shows that,
-/// so we do too. `rustc-demangle` prints `0x` and the digits.
-fn wide_constants_like_libiberty(out: &mut Vec<u8>, start: usize) {
-    if !out[start..].windows(2).any(|w| w == b"0x") {
-        return;
-    }
-    let mut i = start;
-    while i + 2 < out.len() {
-        let boundary = i == start || !(out[i - 1].is_ascii_alphanumeric() || out[i - 1] == b'_');
-        if boundary && out[i] == b'0' && out[i + 1] == b'x' {
-            let digits = out[i + 2..]
-                .iter()
-                .take_while(|c| c.is_ascii_hexdigit())
-                .count();
-            if digits > 16 {
-                let d0 = i + 2;
-                out.remove(d0);
-                out.insert(d0 + digits - 1, b'_');
-            }
-            i += 2 + digits;
-        } else {
-            i += 1;
-        }
-    }
-}
-
-/// libiberty's legacy Rust demangler (`rust-demangle.c`), non-verbose.
-fn rust_legacy(sym: &[u8], out: &mut Vec<u8>) -> bool {
-    if !sym
-        .iter()
-        .all(|&c| c == b'_' || c.is_ascii_alphanumeric() || matches!(c, b'$' | b'.' | b':' | b'@'))
-    {
-        return false;
-    }
-    // Ends in `E`, possibly followed by a `.suffix`.
-    let mut len = sym.len();
-    let mut dot_suffix = true;
-    while len > 0 && !(dot_suffix && sym[len - 1] == b'E') {
-        dot_suffix = sym[len - 1] == b'.';
-        len -= 1;
-    }
-    if !(len > 0 && sym[len - 1] == b'E') {
-        return false;
-    }
-    len -= 1;
-    let sym = &sym[..len];
-    if !(len > 19 && &sym[len - 19..len - 16] == b"17h") {
-        return false;
-    }
-    let mut idents = Vec::new();
-    let mut at = 0;
-    while at < len {
-        match legacy_ident(sym, &mut at) {
-            Some(id) if !id.is_empty() => idents.push(id),
-            _ => return false,
-        }
-    }
-    let Some(hash) = idents.pop() else {
-        return false;
-    };
-    if !is_legacy_hash(hash) {
-        return false;
-    }
-    for (i, id) in idents.iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"::");
-        }
-        print_legacy_ident(id, out);
-    }
-    true
-}
-
-fn legacy_ident<'s>(sym: &'s [u8], at: &mut usize) -> Option<&'s [u8]> {
-    let c = *sym.get(*at)?;
-    *at += 1;
-    if !c.is_ascii_digit() {
-        return None;
-    }
-    let mut n = usize::from(c - b'0');
-    if c != b'0' {
-        while let Some(&d) = sym.get(*at).filter(|d| d.is_ascii_digit()) {
-            n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
-            *at += 1;
-        }
-    }
-    let start = *at;
-    let end = start.checked_add(n)?;
-    if end > sym.len() {
-        return None;
-    }
-    *at = end;
-    Some(&sym[start..end])
-}
-
-fn is_legacy_hash(id: &[u8]) -> bool {
-    if id.len() != 17 || id[0] != b'h' {
-        return false;
-    }
-    let mut seen = 0u16;
-    for &c in &id[1..] {
-        let nibble = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return false,
-        };
-        seen |= 1 << nibble;
-    }
-    seen.count_ones() >= 5
-}
-
-fn print_legacy_ident(mut id: &[u8], out: &mut Vec<u8>) {
-    if id.len() >= 2 && id[0] == b'_' && id[1] == b'$' {
-        id = &id[1..];
-    }
-    while !id.is_empty() {
-        let len;
-        if id[0] == b'$' {
-            match legacy_escape(id) {
-                Some((c, n)) => {
-                    out.push(c);
-                    len = n;
-                }
-                None => {
-                    out.extend_from_slice(id);
-                    return;
-                }
-            }
-        } else if id[0] == b'.' {
-            if id.get(1) == Some(&b'.') {
-                out.extend_from_slice(b"::");
-                len = 2;
-            } else {
-                out.push(b'-');
-                len = 1;
-            }
-        } else {
-            len = id
-                .iter()
-                .position(|&c| c == b'$' || c == b'.')
-                .unwrap_or(id.len());
-            out.extend_from_slice(&id[..len]);
-        }
-        id = &id[len..];
-    }
-}
-
-fn legacy_escape(e: &[u8]) -> Option<(u8, usize)> {
-    if e.len() < 3 || e[0] != b'$' {
-        return None;
-    }
-    let e = &e[1..];
-    let len = e.len();
-    let hex = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    let (c, escape_len) = if e[0] == b'C' {
-        (b',', 1)
-    } else if len > 2 {
-        match &e[..2] {
-            b"SP" => (b'@', 2),
-            b"BP" => (b'*', 2),
-            b"RF" => (b'&', 2),
-            b"LT" => (b'<', 2),
-            b"GT" => (b'>', 2),
-            b"LP" => (b'(', 2),
-            b"RP" => (b')', 2),
-            [b'u', _] if len > 3 => {
-                let hi = hex(e[1])?;
-                let lo = hex(e[2])?;
-                if hi > 7 {
-                    return None;
-                }
-                let c = (hi << 4) | lo;
-                if c < 0x20 {
-                    return None;
-                }
-                (c, 3)
-            }
-            _ => (0, 2),
-        }
-    } else {
-        (0, 0)
-    };
-    if c == 0 || len <= escape_len || e[escape_len] != b'$' {
-        return None;
-    }
-    Some((c, 2 + escape_len))
 }
 
 fn cpp_v3(name: &[u8], out: &mut Vec<u8>) -> bool {
@@ -430,8 +235,12 @@ mod libiberty {
 
     /// Appends each piece the printer hands over to the `Vec<u8>` behind `opaque`.
     unsafe extern "C" fn append(s: *const c_char, len: usize, opaque: *mut c_void) {
+        if len == 0 || s.is_null() {
+            return; // an empty piece (libiberty passes a null pointer for some)
+        }
         // SAFETY: `opaque` is the `&mut Vec<u8>` `demangle` passed, alive and unaliased for
-        // the call; `s` points to `len` bytes the printer owns for this call.
+        // the call; `s` is not null and points to `len` bytes the printer owns for this
+        // call.
         unsafe {
             let out = &mut *opaque.cast::<Vec<u8>>();
             out.extend_from_slice(std::slice::from_raw_parts(s.cast::<u8>(), len));
@@ -477,12 +286,13 @@ mod libiberty {
     /// `cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI)` for a name starting with `_Z`, `_R`
     /// or `_GLOBAL_` (Rust first, then C++). `Some(true)`: demangled into `out`;
     /// `Some(false)`: not a valid name (`out` untouched); `None`: no libbfd in this system.
-    pub(super) fn demangle(name: &[u8], out: &mut Vec<u8>) -> Option<bool> {
+    /// `try_rust: false` skips the Rust demangler for a name it is known to refuse.
+    pub(super) fn demangle(name: &[u8], out: &mut Vec<u8>, try_rust: bool) -> Option<bool> {
         let Demangler::Bfd(rust, v3) = loaded()?.demangler else {
             return None;
         };
         with_c_str(name, |z| {
-            (name.starts_with(b"_ZN") || name.starts_with(b"_R")) && run(rust, z, out)
+            try_rust && (name.starts_with(b"_ZN") || name.starts_with(b"_R")) && run(rust, z, out)
                 || run(v3, z, out)
         })
         .or(Some(false))
@@ -620,9 +430,9 @@ mod tests {
             let mut out = Vec::new();
             let rest = &name.as_bytes()[2..];
             let ok = if name.starts_with("_R") {
-                rust_v0(name.as_bytes(), rest, &mut out)
+                rust::v0_with_rustc_demangle(name.as_bytes(), rest, &mut out)
             } else {
-                rust_legacy(&rest[1..], &mut out)
+                rust::legacy_without_libiberty(&rest[1..], &mut out)
             };
             assert!(ok);
             assert_eq!(String::from_utf8(out).unwrap(), want);
