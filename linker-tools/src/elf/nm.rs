@@ -12,7 +12,7 @@
 //!   for undefined, `C` common, `i` IFUNC, `W`/`V` weak, `u` unique, `A`/`T`/`D`/`R`/`B`/
 //!   `N`/`n` from the section's flags, lowercase for local symbols, `?` when BFD cannot
 //!   classify;
-//! * [`NmSymbol::version`] is the `@VER`/`@@VER` suffix nm appends to dynamic symbols;
+//! * [`NmTable::version`] is the `@VER`/`@@VER` suffix nm appends to dynamic symbols;
 //! * [`NmTable::list`] filters and sorts as `nm`'s `-u`, `--defined-only`, `-g`, `-a`,
 //!   `-n`, `-p`, `-r` and `--size-sort` do, including the tie-breaks (a stable sort on the
 //!   bare name, table order last).
@@ -67,11 +67,8 @@ pub struct NmSection<'a> {
 /// A symbol of one table, with what nm prints about it.
 #[derive(Debug, Clone, Copy)]
 pub struct NmSymbol<'a> {
+    // 48 bytes: big tables hold hundreds of thousands (versions live in the table).
     name: &'a [u8],
-    version: Option<&'a [u8]>,
-    // Whether `version` is the default one (`@@`); kept apart so the symbol fits in 64
-    // bytes (big tables hold hundreds of thousands of them).
-    version_default: bool,
     value: u64,
     size: u64,
     index: u32,
@@ -86,13 +83,6 @@ impl<'a> NmSymbol<'a> {
     /// as nm shows it). Static names of linked files may carry `@VER` themselves.
     pub fn name(&self) -> &'a [u8] {
         self.name
-    }
-
-    /// The version nm appends to a dynamic symbol: (`VER`, `true`) prints `name@@VER`,
-    /// (`VER`, `false`) prints `name@VER`. `None` for local, base-version and unversioned
-    /// symbols, and for every `.symtab` entry.
-    pub fn version(&self) -> Option<(&'a [u8], bool)> {
-        self.version.map(|v| (v, self.version_default))
     }
 
     /// nm's value: `st_value`, or the size for a common symbol (ELF keeps the alignment
@@ -233,6 +223,8 @@ pub struct NmTable<'a> {
     /// [`NmTable::list`] with the same options.
     dealt: std::sync::Mutex<Option<Dealt>>,
     symbols: Vec<NmSymbol<'a>>,
+    /// Each symbol's version (`.dynsym` only; empty for `.symtab`).
+    versions: Vec<Option<(&'a [u8], bool)>>,
     sections: Vec<NmSection<'a>>,
     width: u8,
     relocatable: bool,
@@ -243,6 +235,7 @@ impl Clone for NmTable<'_> {
         NmTable {
             dealt: std::sync::Mutex::new(None),
             symbols: self.symbols.clone(),
+            versions: self.versions.clone(),
             sections: self.sections.clone(),
             width: self.width,
             relocatable: self.relocatable,
@@ -309,6 +302,15 @@ impl<'a> NmTable<'a> {
     /// The symbols, in table order (entry 0 left out).
     pub fn symbols(&self) -> &[NmSymbol<'a>] {
         &self.symbols
+    }
+
+    /// The version nm appends to `s`, a dynamic symbol of this table: (`VER`, `true`)
+    /// prints `name@@VER`, (`VER`, `false`) prints `name@VER`. `None` for local,
+    /// base-version and unversioned symbols and for every `.symtab` entry. (Asked about a
+    /// symbol of another table, it answers for the entry at the same index.)
+    pub fn version(&self, s: &NmSymbol<'_>) -> Option<(&'a [u8], bool)> {
+        let at = (s.index as usize).checked_sub(1)?;
+        self.versions.get(at).copied().flatten()
     }
 
     /// The section headers, by ELF index.
@@ -733,10 +735,26 @@ fn splitters(mut keys: Vec<u128>) -> Vec<u128> {
 
 /// What [`name_order`] sorts: [`CHUNK`] bytes of a name from some depth, zero-padded,
 /// big-endian in the first 160 bits, then the element's position in the low 32 bits. The
-/// derived order (the words in turn) is the bytes' order, then the position's: ties keep
-/// their order without a stable sort.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// order (the words in turn) is the bytes' order, then the position's: ties keep their
+/// order without a stable sort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Item([u64; 3]);
+
+impl Ord for Item {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // One 128-bit comparison, then the last word (derived array comparison is a
+        // word-by-word loop with a branch per word).
+        (self.head(), self.0[2]).cmp(&(other.head(), other.0[2]))
+    }
+}
+
+impl PartialOrd for Item {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Item {
     /// The item for position `id`, with the bytes of `name` from `depth`.
@@ -750,22 +768,29 @@ impl Item {
     /// Replaces the name bytes with those of `name` from `depth`.
     #[inline]
     fn load(&mut self, name: &[u8], depth: usize) {
-        let mut b = [0u8; CHUNK];
-        match name.get(depth..depth + CHUNK) {
-            Some(bytes) => b.copy_from_slice(bytes),
+        let mut padded = [0u8; CHUNK];
+        let b: &[u8; CHUNK] = match name
+            .get(depth..depth + CHUNK)
+            .and_then(|b| b.try_into().ok())
+        {
+            Some(b) => b,
             None => {
-                for (d, s) in b.iter_mut().zip(name.get(depth..).unwrap_or(&[])) {
+                for (d, s) in padded.iter_mut().zip(name.get(depth..).unwrap_or(&[])) {
                     *d = *s;
                 }
+                &padded
             }
-        }
-        let [w0, w1] = [0, 8].map(|at| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&b[at..at + 8]);
-            u64::from_be_bytes(w)
-        });
+        };
+        let w0 = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        let w1 = u64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
         let tail = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
         self.0 = [w0, w1, (u64::from(tail) << 32) | (self.0[2] & 0xffff_ffff)];
+    }
+
+    /// Whether the two hold the same name bytes.
+    #[inline]
+    fn same_bytes(&self, other: &Item) -> bool {
+        self.head() == other.head() && (self.0[2] >> 32) == (other.0[2] >> 32)
     }
 
     /// The position.
@@ -778,12 +803,6 @@ impl Item {
     #[inline]
     fn head(&self) -> u128 {
         (u128::from(self.0[0]) << 64) | u128::from(self.0[1])
-    }
-
-    /// The name bytes alone.
-    #[inline]
-    fn prefix(&self) -> [u64; 3] {
-        [self.0[0], self.0[1], self.0[2] >> 32]
     }
 
     /// Whether the name ends within these bytes (its last byte is padding), so that equal
@@ -810,9 +829,9 @@ fn refine<'e, E>(
 ) {
     let mut i = 0;
     while i < items.len() {
-        let k = items[i].prefix();
+        let k = items[i];
         let mut j = i + 1;
-        while j < items.len() && items[j].prefix() == k {
+        while j < items.len() && items[j].same_bytes(&k) {
             j += 1;
         }
         if j - i > 1 && !items[i].ends() {
@@ -1149,14 +1168,8 @@ where
                 if global { c.to_ascii_uppercase() } else { c }
             }
         };
-        let version = match (&versions, st_type == elf::STT_SECTION.0) {
-            (Some(v), false) => v.of(index.0, name, placement == Placement::Undefined),
-            _ => None,
-        };
         Ok(NmSymbol {
             name,
-            version: version.map(|v| v.0),
-            version_default: version.is_some_and(|v| v.1),
             value,
             size,
             index: index.0 as u32,
@@ -1237,6 +1250,23 @@ where
     unsafe { symbols.set_len(n - 1) };
     Ok(Some(NmTable {
         dealt: std::sync::Mutex::new(dealt),
+        versions: match &versions {
+            Some(v) => symbols
+                .iter()
+                .map(|s| {
+                    if s.is_section_symbol() {
+                        None
+                    } else {
+                        v.of(
+                            s.index as usize,
+                            s.name,
+                            s.placement == Placement::Undefined,
+                        )
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        },
         symbols,
         sections: nm_sections,
         width,
@@ -1328,7 +1358,7 @@ mod tests {
 
     #[test]
     fn symbols_stay_small() {
-        assert!(std::mem::size_of::<NmSymbol<'_>>() <= 64);
+        assert!(std::mem::size_of::<NmSymbol<'_>>() <= 48);
     }
 
     #[test]

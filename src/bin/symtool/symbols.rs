@@ -242,6 +242,7 @@ fn nm_file(a: &SymbolsArgs, path: &Path, many: bool, sink: &mut Sink) -> Result 
     };
     let ex = extra(a);
     let fmt = NmLine {
+        table: &t,
         width: t.address_width(),
         size_sort: sort == NmSort::Size,
         print_size: a.print_size,
@@ -390,14 +391,15 @@ fn prefetch(p: *const u8) {
     let _ = p;
 }
 
-struct NmLine {
+struct NmLine<'t, 'a> {
+    table: &'t NmTable<'a>,
     width: usize,
     size_sort: bool,
     print_size: bool,
     demangle: bool,
 }
 
-impl NmLine {
+impl NmLine<'_, '_> {
     #[inline]
     fn line(&self, e: &NmEntry<'_, '_>, b: &mut Vec<u8>) {
         let s = e.symbol;
@@ -427,7 +429,7 @@ impl NmLine {
         if !(self.demangle && !s.name().is_empty() && demangle_like_nm(s.name(), b)) {
             b.extend_from_slice(s.name());
         }
-        if let Some((v, default)) = s.version() {
+        if let Some((v, default)) = self.table.version(s) {
             b.extend_from_slice(if default { b"@@" } else { b"@" });
             b.extend_from_slice(v);
         }
