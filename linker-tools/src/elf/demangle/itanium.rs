@@ -568,38 +568,132 @@ struct Parser<'a> {
     unresolved: i8,
 }
 
-impl Parser<'_> {
-    fn peek(&self) -> u8 {
-        self.s.get(self.pos).copied().unwrap_or(0)
+/// The reading primitives both printers share (`d_peek_char`, `d_check_char`,
+/// `d_number`, …): a name's bytes and a position in them.
+trait Lex {
+    /// The name.
+    fn text(&self) -> &[u8];
+    /// The position.
+    fn at(&mut self) -> &mut usize;
+
+    #[inline(always)]
+    fn peek(&mut self) -> u8 {
+        let at = *self.at();
+        self.text().get(at).copied().unwrap_or(0)
     }
 
-    fn peek2(&self) -> u8 {
-        self.s.get(self.pos + 1).copied().unwrap_or(0)
+    #[inline(always)]
+    fn peek2(&mut self) -> u8 {
+        let at = *self.at();
+        self.text().get(at + 1).copied().unwrap_or(0)
     }
 
     /// `d_check_char`.
+    #[inline(always)]
     fn eat(&mut self, c: u8) -> bool {
         if self.peek() == c {
-            self.pos += 1;
+            *self.at() += 1;
             true
         } else {
             false
         }
     }
 
+    #[inline(always)]
     fn expect(&mut self, c: u8) -> Option<()> {
         self.eat(c).then_some(())
     }
 
     /// `d_next_char`, except that it stays at the end (libiberty fails there anyway).
+    #[inline(always)]
     fn next(&mut self) -> u8 {
         let c = self.peek();
         if c != 0 {
-            self.pos += 1;
+            *self.at() += 1;
         }
         c
     }
 
+    /// `d_number`: `[n] <decimal>`; `None` where libiberty returns -1 on overflow and
+    /// its caller fails.
+    #[inline(always)]
+    fn number(&mut self) -> Option<i64> {
+        let neg = self.eat(b'n');
+        let mut v: i64 = 0;
+        while self.peek().is_ascii_digit() {
+            let d = i64::from(self.peek() - b'0');
+            if v > (i64::from(i32::MAX) - d) / 10 {
+                return None;
+            }
+            v = v * 10 + d;
+            *self.at() += 1;
+        }
+        Some(if neg { -v } else { v })
+    }
+
+    /// `d_compact_number`: `_` is 0, `<n> _` is n + 1.
+    #[inline(always)]
+    fn compact_number(&mut self) -> Option<u32> {
+        let num = match self.peek() {
+            b'_' => 0,
+            b'n' => return None,
+            _ => self.number()? + 1,
+        };
+        if !(0..=i64::from(i32::MAX)).contains(&num) {
+            return None;
+        }
+        self.expect(b'_')?;
+        Some(num as u32)
+    }
+
+    /// `d_discriminator`: `_ <digit>` or `__ <number> _`, not printed.
+    #[inline(always)]
+    fn discriminator(&mut self) -> Option<()> {
+        if !self.eat(b'_') {
+            return Some(());
+        }
+        let two = self.eat(b'_');
+        let d = self.number()?;
+        if d < 0 {
+            return None;
+        }
+        if two && d >= 10 {
+            self.expect(b'_')?;
+        }
+        Some(())
+    }
+
+    /// `<call-offset> ::= h <number> _ | v <number> _ <number> _` (not printed); `c` is
+    /// its first byte if already read, else 0.
+    fn call_offset(&mut self, c: u8) -> Option<()> {
+        let c = if c == 0 { self.next() } else { c };
+        match c {
+            b'h' => {
+                self.number()?;
+            }
+            b'v' => {
+                self.number()?;
+                self.expect(b'_')?;
+                self.number()?;
+            }
+            _ => return None,
+        }
+        self.expect(b'_')
+    }
+}
+
+impl Lex for Parser<'_> {
+    #[inline(always)]
+    fn text(&self) -> &[u8] {
+        self.s
+    }
+    #[inline(always)]
+    fn at(&mut self) -> &mut usize {
+        &mut self.pos
+    }
+}
+
+impl Parser<'_> {
     #[inline(always)]
     fn mk(&mut self, k: K, a: u32, b: u32) -> Option<Id> {
         self.comps += 1;
@@ -881,53 +975,6 @@ impl Parser<'_> {
         }
     }
 
-    /// `<call-offset> ::= h <number> _ | v <number> _ <number> _` (not printed).
-    fn call_offset(&mut self, c: u8) -> Option<()> {
-        let c = if c == 0 { self.next() } else { c };
-        match c {
-            b'h' => {
-                self.number()?;
-            }
-            b'v' => {
-                self.number()?;
-                self.expect(b'_')?;
-                self.number()?;
-            }
-            _ => return None,
-        }
-        self.expect(b'_')
-    }
-
-    /// `d_number`: `[n] <decimal>`; `None` where libiberty returns -1 on overflow and
-    /// its caller fails.
-    fn number(&mut self) -> Option<i64> {
-        let neg = self.eat(b'n');
-        let mut v: i64 = 0;
-        while self.peek().is_ascii_digit() {
-            let d = i64::from(self.peek() - b'0');
-            if v > (i64::from(i32::MAX) - d) / 10 {
-                return None;
-            }
-            v = v * 10 + d;
-            self.pos += 1;
-        }
-        Some(if neg { -v } else { v })
-    }
-
-    /// `d_compact_number`: `_` is 0, `<n> _` is n + 1.
-    fn compact_number(&mut self) -> Option<u32> {
-        let num = match self.peek() {
-            b'_' => 0,
-            b'n' => return None,
-            _ => self.number()? + 1,
-        };
-        if !(0..=i64::from(i32::MAX)).contains(&num) {
-            return None;
-        }
-        self.expect(b'_')?;
-        Some(num as u32)
-    }
-
     /// `<name>`; `substable`: a class-enum type, itself a substitution candidate.
     fn name(&mut self, substable: bool) -> Option<Id> {
         let mut subst = false;
@@ -1192,22 +1239,6 @@ impl Parser<'_> {
             return None;
         }
         self.mk(k, self.last_name, NIL)
-    }
-
-    /// `d_discriminator`: `_ <digit>` or `__ <number> _`, not printed.
-    fn discriminator(&mut self) -> Option<()> {
-        if !self.eat(b'_') {
-            return Some(());
-        }
-        let two = self.eat(b'_');
-        let d = self.number()?;
-        if d < 0 {
-            return None;
-        }
-        if two && d >= 10 {
-            self.expect(b'_')?;
-        }
-        Some(())
     }
 
     /// `<closure-type-name> ::= Ul <lambda-sig> E [<number>] _`.

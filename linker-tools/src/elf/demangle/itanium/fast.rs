@@ -17,6 +17,8 @@
 //! matters. It gives up as well on what is rarer: qualifiers on function types, pointers
 //! to members, expressions, conversion operators, vendor extensions, `a, , b` lists.
 
+use super::Lex;
+
 /// A text that depends on no template-parameter scope.
 const FREE: u32 = 0;
 /// No template arguments in scope: a template parameter gives up.
@@ -247,32 +249,18 @@ pub(super) fn demangle(name: &[u8], sc: &mut Scratch, out: &mut Vec<u8>) -> Opti
     (pos == s.len()).then_some(())
 }
 
+impl Lex for Fast<'_> {
+    #[inline(always)]
+    fn text(&self) -> &[u8] {
+        self.s
+    }
+    #[inline(always)]
+    fn at(&mut self) -> &mut usize {
+        &mut self.pos
+    }
+}
+
 impl Fast<'_> {
-    #[inline]
-    fn peek(&self) -> u8 {
-        self.s.get(self.pos).copied().unwrap_or(0)
-    }
-
-    #[inline]
-    fn peek2(&self) -> u8 {
-        self.s.get(self.pos + 1).copied().unwrap_or(0)
-    }
-
-    #[inline]
-    fn eat(&mut self, c: u8) -> bool {
-        if self.peek() == c {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    #[inline]
-    fn expect(&mut self, c: u8) -> Option<()> {
-        self.eat(c).then_some(())
-    }
-
     #[inline]
     fn put(&mut self, s: &[u8]) {
         self.buf.extend_from_slice(s);
@@ -373,36 +361,6 @@ impl Fast<'_> {
             self.buf.extend_from_slice(from.get(r)?);
         }
         Some(())
-    }
-
-    /// `d_number`, `None` for libiberty's overflow.
-    #[inline(always)]
-    fn number(&mut self) -> Option<i64> {
-        let neg = self.eat(b'n');
-        let mut v: i64 = 0;
-        while self.peek().is_ascii_digit() {
-            let d = i64::from(self.peek() - b'0');
-            if v > (i64::from(i32::MAX) - d) / 10 {
-                return None;
-            }
-            v = v * 10 + d;
-            self.pos += 1;
-        }
-        Some(if neg { -v } else { v })
-    }
-
-    #[inline(always)]
-    fn compact_number(&mut self) -> Option<u32> {
-        let num = match self.peek() {
-            b'_' => 0,
-            b'n' => return None,
-            _ => self.number()? + 1,
-        };
-        if !(0..=i64::from(i32::MAX)).contains(&num) {
-            return None;
-        }
-        self.expect(b'_')?;
-        Some(num as u32)
     }
 
     fn push_num(&mut self, v: u32) {
@@ -563,11 +521,11 @@ impl Fast<'_> {
             (b'T', b'F') => b"typeinfo fn for ",
             (b'T', b'h' | b'v' | b'c') => {
                 if c2 == b'c' {
-                    self.call_offset()?;
+                    self.call_offset(0)?;
                 } else {
                     self.pos -= 1; // the offset starts with the `h` or `v`
                 }
-                self.call_offset()?;
+                self.call_offset(0)?;
                 self.put(match c2 {
                     b'h' => b"non-virtual thunk to ",
                     b'v' => b"virtual thunk to ",
@@ -592,24 +550,6 @@ impl Fast<'_> {
         self.put(prefix);
         self.ty()?;
         Some(start)
-    }
-
-    /// `h <number> _` or `v <number> _ <number> _`.
-    fn call_offset(&mut self) -> Option<()> {
-        match self.peek() {
-            b'h' => {
-                self.pos += 1;
-                self.number()?;
-            }
-            b'v' => {
-                self.pos += 1;
-                self.number()?;
-                self.expect(b'_')?;
-                self.number()?;
-            }
-            _ => return None,
-        }
-        self.expect(b'_')
     }
 
     /// `<name>`; `substable`: a class type, itself a substitution candidate.
@@ -839,22 +779,6 @@ impl Fast<'_> {
         } else {
             append(self.buf, self.s, start, len);
             self.last_name = LastName::Input(start as u32, (start + len) as u32);
-        }
-        Some(())
-    }
-
-    #[inline(always)]
-    fn discriminator(&mut self) -> Option<()> {
-        if !self.eat(b'_') {
-            return Some(());
-        }
-        let two = self.eat(b'_');
-        let d = self.number()?;
-        if d < 0 {
-            return None;
-        }
-        if two && d >= 10 {
-            self.expect(b'_')?;
         }
         Some(())
     }
