@@ -23,8 +23,7 @@
 mod support;
 
 use std::ffi::{CString, c_char, c_int, c_void};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use linker_tools::elf::{FileInfo, MappedFile, NmTable, Table, demangle_like_nm};
@@ -122,29 +121,6 @@ struct Name {
     core: CString,
 }
 
-fn sysroot_lib() -> Option<PathBuf> {
-    let o = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()?;
-    Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib"))
-}
-
-fn find(dir: &Path, prefix: &str) -> Option<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-                && std::fs::metadata(p).is_ok_and(|m| m.len() > 1 << 20)
-        })
-        .collect();
-    v.sort();
-    v.pop()
-}
-
 /// The mangled names of `file`'s `.symtab`.
 fn names(file: &Path) -> Vec<Name> {
     let Ok(data) = std::fs::read(file) else {
@@ -196,7 +172,7 @@ fn pass(
 }
 
 fn main() {
-    let Some(lib) = sysroot_lib() else {
+    let Some(lib) = support::toolchain_lib() else {
         println!("demangle bench: no rustc sysroot; nothing measured");
         return;
     };
@@ -211,7 +187,7 @@ fn main() {
     );
     let mut failed = false;
     for prefix in ["librustc_driver-", "libLLVM.so"] {
-        let Some(file) = find(&lib, prefix) else {
+        let Some(file) = support::find_big(&lib, prefix) else {
             println!("{prefix}*: not in {}", lib.display());
             continue;
         };

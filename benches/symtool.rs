@@ -22,35 +22,14 @@
 //!
 //! Target: symtool at least 5x faster than GNU nm.
 
+mod support;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 9;
-
-fn sysroot_lib() -> Option<PathBuf> {
-    let o = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()?;
-    Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib"))
-}
-
-fn find(dir: &Path, prefix: &str) -> Option<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-                && std::fs::metadata(p).is_ok_and(|m| m.len() > 1 << 20)
-        })
-        .collect();
-    v.sort();
-    v.pop()
-}
 
 fn command(program: &str, args: &[&str], file: &Path) -> Command {
     let mut c = Command::new(program);
@@ -136,13 +115,13 @@ fn ratio(peer: Option<Duration>, ours: Option<Duration>) -> String {
 
 fn main() {
     let symtool = env!("CARGO_BIN_EXE_symtool");
-    let Some(lib) = sysroot_lib() else {
+    let Some(lib) = support::toolchain_lib() else {
         println!("symtool bench: no rustc sysroot; nothing measured");
         return;
     };
     let files: Vec<PathBuf> = ["librustc_driver-", "libLLVM.so"]
         .iter()
-        .filter_map(|p| find(&lib, p))
+        .filter_map(|p| support::find_big(&lib, p))
         .collect();
     if files.is_empty() {
         println!(

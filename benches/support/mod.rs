@@ -282,3 +282,29 @@ fn width<'a>(cells: impl Iterator<Item = &'a str>, title: &'a str) -> usize {
         .max()
         .unwrap_or(0)
 }
+
+/// `$(rustc --print sysroot)/lib`: where the toolchain's big libraries are.
+pub(crate) fn toolchain_lib() -> Option<PathBuf> {
+    let o = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib"))
+}
+
+/// The last by name of the files in `dir` named `prefix…` and over 1 MiB (so a linker
+/// script named like a library does not count).
+pub(crate) fn find_big(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+                && std::fs::metadata(p).is_ok_and(|m| m.len() > 1 << 20)
+        })
+        .collect();
+    v.sort();
+    v.pop()
+}
