@@ -1422,6 +1422,21 @@ impl Fast<'_> {
         Some(params)
     }
 
+    /// ` (` and the modifiers at `mods..f` from the innermost out, then `)`; `false` (and
+    /// nothing printed) when there are none.
+    fn put_modifiers(&mut self, mods: usize, f: usize) -> bool {
+        if f == mods {
+            return false;
+        }
+        self.put(b" (");
+        let s = self.s;
+        for &m in s[mods..f].iter().rev() {
+            self.put(mod_text(m));
+        }
+        self.buf.push(b')');
+        true
+    }
+
     /// `[P|R|O]* F … E` or `[P|R|O]* A [<dim>] _ <type>`, the `F` or `A` at `f`:
     /// `<return type> (<modifiers>)(<types>)` or `<element> (<modifiers>) [<dim>]`
     /// (no parentheses without modifiers), with the candidates libiberty records on the
@@ -1453,13 +1468,7 @@ impl Fast<'_> {
                 return None;
             }
             let inner_end = self.buf.len();
-            if nmods > 0 {
-                self.put(b" (");
-                for &m in self.s[mods..f].iter().rev() {
-                    self.put(mod_text(m));
-                }
-                self.buf.push(b')');
-            }
+            self.put_modifiers(mods, f);
             self.put(b" [");
             let tail = self.buf.len() - 1;
             let s = self.s;
@@ -1475,13 +1484,7 @@ impl Fast<'_> {
                 return None;
             }
             let inner_end = self.buf.len();
-            if nmods > 0 {
-                self.put(b" (");
-                for &m in self.s[mods..f].iter().rev() {
-                    self.put(mod_text(m));
-                }
-                self.buf.push(b')');
-            } else {
+            if !self.put_modifiers(mods, f) {
                 self.buf.push(b' ');
             }
             let tail = self.buf.len();
