@@ -173,20 +173,28 @@ fn nm_format_is_gnu_nm_byte_for_byte() {
     );
 }
 
+/// The toolchain's `librustc_driver-*.so`, if there is one.
+fn rustc_driver() -> Option<PathBuf> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    let lib = PathBuf::from(stdout(&sysroot).trim()).join("lib");
+    std::fs::read_dir(&lib)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("librustc_driver-"))
+        })
+}
+
 #[test]
 fn nm_format_on_the_toolchain_library() {
     // rustc's driver library: 20k Rust v0 and C++ symbols in the dynamic table, 165k
     // in the static one.
-    let Ok(sysroot) = Command::new("rustc").args(["--print", "sysroot"]).output() else {
-        return;
-    };
-    let lib = PathBuf::from(stdout(&sysroot).trim()).join("lib");
-    let Some(driver) = std::fs::read_dir(&lib).ok().and_then(|d| {
-        d.flatten().map(|e| e.path()).find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("librustc_driver-"))
-        })
-    }) else {
+    let Some(driver) = rustc_driver() else {
         return;
     };
     if !have_nm() {
@@ -542,6 +550,39 @@ fn closed_pipe_exits_quietly() {
     let o = child.wait_with_output().unwrap();
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
     assert_eq!(code(&o), 0);
+}
+
+#[test]
+fn closed_pipe_mid_listing_exits_quietly_after_the_right_prefix() {
+    // A big table: parts sorted and written by two threads when the reader goes away.
+    use std::io::Read as _;
+    let Some(driver) = rustc_driver() else {
+        return;
+    };
+    let mut child = Command::new(SYMTOOL)
+        .args(["symbols", "--format", "nm"])
+        .arg(&driver)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = vec![0u8; 1 << 20];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut head)
+        .unwrap();
+    drop(child.stdout.take()); // like `| head -c 1M`
+    let o = child.wait_with_output().unwrap();
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    assert_eq!(code(&o), 0);
+    if let Some(full) = nm(&[driver.to_str().unwrap()]) {
+        assert!(
+            full.stdout.starts_with(&head),
+            "the first MiB differs from nm's"
+        );
+    }
 }
 
 #[test]
