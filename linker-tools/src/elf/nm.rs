@@ -555,8 +555,12 @@ where
     N: Fn(&'e E) -> &'e [u8] + Sync,
     M: Fn(&'e E) -> T + Sync,
 {
-    let elems = &elems[..elems.len().min(u32::MAX as usize)];
-    let n = elems.len() as u32;
+    let Ok(n) = u32::try_from(elems.len()) else {
+        // Positions do not fit an item (a table of over 4G symbols): a plain stable sort.
+        let mut kept: Vec<&'e E> = elems.iter().filter(|e| keep(e)).collect();
+        kept.sort_by(|a, b| name(a).cmp(name(b)));
+        return kept.into_iter().map(make).collect();
+    };
     let item = |i: u32| Item::new(name(&elems[i as usize]), 0, i);
     let sort = |items: &mut [Item]| {
         items.sort_unstable();
@@ -665,7 +669,7 @@ fn sort_ranges<'e, E, N>(
 
 /// Runs `f(k)` once for each `k` in `0..n`, on this thread and a second one (when there
 /// is more than one `k` and a second core), which take the `k`s in increasing order.
-pub(crate) fn share_out(n: usize, f: impl Fn(usize) + Sync) {
+fn share_out(n: usize, f: impl Fn(usize) + Sync) {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     if n < 2 || threads < 2 {
         (0..n).for_each(f);
@@ -1185,7 +1189,7 @@ where
     // A name sort of a big table starts here: the symbols it keeps are dealt into key
     // ranges (cut from a sample of the names) as they are read.
     let deal = prepare
-        .filter(|o| parallel && o.sort == NmSort::Name)
+        .filter(|o| parallel && o.sort == NmSort::Name && u32::try_from(n).is_ok())
         .map(|o| {
             let step = ((n - 1) / SAMPLES as usize).max(1);
             let heads = (1..n)
