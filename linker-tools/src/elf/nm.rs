@@ -542,9 +542,9 @@ impl<'a> NmTable<'a> {
 /// the names (then in cache). The position in the low bits breaks ties, so the order is
 /// stable without a stable sort.
 ///
-/// Big inputs go to both cores without a merge: name prefixes drawn from a sample cut the
-/// key space into [`BUCKETS`] ranges (equal prefixes always share a range, so ranges never
-/// interleave); each half of the elements deals its items into per-range lists on its own
+/// Big inputs go to both cores without a merge: names drawn from a sample cut the key
+/// space into [`BUCKETS`] ranges ([`Cuts`]; equal names always share a range, so ranges
+/// never interleave); each half of the elements deals its items into per-range lists on its own
 /// thread; then threads take ranges one at a time, sort each (small enough to stay in
 /// cache) and write its part of the output, which is the ranges one after another.
 fn name_order<'e, E, T, K, N, M>(elems: &'e [E], keep: K, name: N, make: M) -> Vec<T>
@@ -576,10 +576,10 @@ where
         return items.iter().map(|it| make(&elems[it.id()])).collect();
     }
     let step = (n / SAMPLES).max(1);
-    let cuts = splitters(
+    let cuts = Cuts::new(
         (0..n)
             .step_by(step as usize)
-            .map(|i| item(i).head())
+            .map(|i| name(&elems[i as usize]))
             .collect(),
     );
     // Each half of the elements deals its items into per-range lists, in position order.
@@ -588,7 +588,7 @@ where
         let mut lists = range_lists(ids.len());
         for i in ids.filter(|&i| keep(&elems[i as usize])) {
             let it = item(i);
-            lists[range_of(&cuts, &it)].push(it);
+            lists[cuts.range_of(&it, name(&elems[i as usize]))].push(it);
         }
         lists
     };
@@ -709,32 +709,59 @@ const PARALLEL_MIN: usize = 50_000;
 /// The key ranges [`name_order`] cuts big inputs into.
 const BUCKETS: usize = 64;
 
-/// The range of `cuts` (from [`splitters`]) that `it` belongs in.
-#[inline]
-fn range_of(cuts: &[u128], it: &Item) -> usize {
-    let k = it.head();
-    cuts.partition_point(|&c| c <= k)
-}
-
 /// Empty per-range lists for dealing about `n` items.
 fn range_lists(n: usize) -> Vec<Vec<Item>> {
     let expect = n / BUCKETS + n / (4 * BUCKETS) + 16;
     (0..BUCKETS).map(|_| Vec::with_capacity(expect)).collect()
 }
 
-/// How many names [`splitters`] wants to see.
+/// How many names [`Cuts::new`] wants to see.
 const SAMPLES: u32 = 64 * BUCKETS as u32;
 
-/// `BUCKETS - 1` ascending 16-byte name prefixes (some may repeat) that cut names like
-/// the sampled `keys` (their [`Item::head`]s) into ranges of about equal size.
-fn splitters(mut keys: Vec<u128>) -> Vec<u128> {
-    if keys.is_empty() {
-        return vec![0; BUCKETS - 1];
+/// `BUCKETS - 1` ascending names (some may repeat) that cut the key space into ranges of
+/// about equal size, as they cut a sample of the names.
+///
+/// The cuts are whole names, not prefixes: names share long prefixes (a tenth of a Rust
+/// compiler's symbols start with the same 16 bytes), and ranges cut on prefixes would put
+/// them all in one range. A name is placed by its [`Item::head`] first and only compared
+/// in full with a cut whose head is the same.
+struct Cuts<'n> {
+    heads: Vec<u128>,
+    names: Vec<&'n [u8]>,
+}
+
+impl<'n> Cuts<'n> {
+    fn new(mut sample: Vec<&'n [u8]>) -> Self {
+        sample.sort_unstable();
+        let names: Vec<&'n [u8]> = match sample.len() {
+            0 => vec![&[][..]; BUCKETS - 1],
+            len => (1..BUCKETS)
+                .map(|r| sample[(r * len / BUCKETS).min(len - 1)])
+                .collect(),
+        };
+        Cuts {
+            heads: names.iter().map(|n| Item::new(n, 0, 0).head()).collect(),
+            names,
+        }
     }
-    keys.sort_unstable();
-    (1..BUCKETS)
-        .map(|r| keys[(r * keys.len() / BUCKETS).min(keys.len() - 1)])
-        .collect()
+
+    /// The range `name` (whose item is `it`) belongs in: how many cuts are at or below it.
+    #[inline]
+    fn range_of(&self, it: &Item, name: &[u8]) -> usize {
+        let k = it.head();
+        let mut lo = 0;
+        let mut hi = self.heads.len();
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let h = self.heads[mid];
+            if h < k || (h == k && self.names[mid] <= name) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
 }
 
 /// What [`name_order`] sorts: [`CHUNK`] bytes of a name from some depth, zero-padded,
@@ -1192,12 +1219,12 @@ where
         .filter(|o| parallel && o.sort == NmSort::Name && u32::try_from(n).is_ok())
         .map(|o| {
             let step = ((n - 1) / SAMPLES as usize).max(1);
-            let heads = (1..n)
+            let sample = (1..n)
                 .step_by(step)
                 .filter_map(|i| one(i, &raw[i]).ok())
-                .map(|s| Item::new(s.name, 0, 0).head())
+                .map(|s| s.name)
                 .collect();
-            (*o, splitters(heads))
+            (*o, Cuts::new(sample))
         });
     // Fills `out` with the symbols from index `lo` on; with `deal`, also returns the
     // kept ones dealt into ranges (positions in the vector: index - 1).
@@ -1217,7 +1244,7 @@ where
                     let s = one(lo + i, sym)?;
                     if options.keeps(&s) {
                         let it = Item::new(s.name, 0, (lo + i - 1) as u32);
-                        lists[range_of(cuts, &it)].push(it);
+                        lists[cuts.range_of(&it, s.name)].push(it);
                     }
                     slot.write(s);
                 }
@@ -1327,6 +1354,45 @@ mod tests {
     /// `words` sorted by [`name_order`].
     fn sorted<'w>(words: &[(&'w [u8], usize)]) -> Vec<(&'w [u8], usize)> {
         name_order(words, |_| true, |w| w.0, |w| *w)
+    }
+
+    #[test]
+    fn cuts_split_names_that_share_their_first_bytes() {
+        // Most names share the first 40 bytes (one crate's paths): cuts on prefixes would
+        // put them all in one range; cuts on whole names spread them evenly, in order.
+        let names: Vec<Vec<u8>> = (0..40_000u32)
+            .map(|i| {
+                let mut n = if i % 10 == 0 {
+                    b"_ZN3std2io".to_vec()
+                } else {
+                    b"_ZN12rustc_middle2ty7context6TyCtxt".to_vec()
+                };
+                n.extend_from_slice(format!("{}h{:x}E", (i * 7919) % 40_009, i).as_bytes());
+                n
+            })
+            .collect();
+        let sample: Vec<&[u8]> = names.iter().step_by(7).map(|n| &n[..]).collect();
+        let cuts = Cuts::new(sample);
+        let mut sorted: Vec<&[u8]> = names.iter().map(|n| &n[..]).collect();
+        sorted.sort_unstable();
+        let ranges: Vec<usize> = sorted
+            .iter()
+            .map(|n| cuts.range_of(&Item::new(n, 0, 0), n))
+            .collect();
+        assert!(
+            ranges.windows(2).all(|w| w[0] <= w[1]),
+            "ranges out of order"
+        );
+        let mut counts = vec![0usize; BUCKETS];
+        for r in ranges {
+            counts[r] += 1;
+        }
+        let even = names.len() / BUCKETS;
+        let most = counts.iter().copied().max().unwrap_or(0);
+        assert!(
+            most < 2 * even,
+            "a range holds {most} names, even share {even}"
+        );
     }
 
     #[test]
