@@ -544,8 +544,8 @@ impl<'a> NmTable<'a> {
 ///
 /// Big inputs go to both cores without a merge: names drawn from a sample cut the key
 /// space into [`BUCKETS`] ranges ([`Cuts`]; equal names always share a range, so ranges
-/// never interleave); each half of the elements deals its items into per-range lists on its own
-/// thread; then threads take ranges one at a time, sort each (small enough to stay in
+/// never interleave); each half of the elements deals its items into per-range lists on
+/// its own thread; then threads take ranges one at a time, sort each (small enough to stay in
 /// cache) and write its part of the output, which is the ranges one after another.
 fn name_order<'e, E, T, K, N, M>(elems: &'e [E], keep: K, name: N, make: M) -> Vec<T>
 where
@@ -587,8 +587,9 @@ where
         let ids = if h == 0 { 0..n / 2 } else { n / 2..n };
         let mut lists = range_lists(ids.len());
         for i in ids.filter(|&i| keep(&elems[i as usize])) {
-            let it = item(i);
-            lists[cuts.range_of(&it, name(&elems[i as usize]))].push(it);
+            let n = name(&elems[i as usize]);
+            let it = Item::new(n, 0, i);
+            lists[cuts.range_of(&it, n)].push(it);
         }
         lists
     };
@@ -725,10 +726,7 @@ const SAMPLES: u32 = 64 * BUCKETS as u32;
 /// compiler's symbols start with the same 16 bytes), and ranges cut on prefixes would put
 /// them all in one range. A name is placed by its [`Item::head`] first and only compared
 /// in full with a cut whose head is the same.
-struct Cuts<'n> {
-    heads: Vec<u128>,
-    names: Vec<&'n [u8]>,
-}
+struct Cuts<'n>(Vec<(u128, &'n [u8])>);
 
 impl<'n> Cuts<'n> {
     fn new(mut sample: Vec<&'n [u8]>) -> Self {
@@ -739,28 +737,20 @@ impl<'n> Cuts<'n> {
                 .map(|r| sample[(r * len / BUCKETS).min(len - 1)])
                 .collect(),
         };
-        Cuts {
-            heads: names.iter().map(|n| Item::new(n, 0, 0).head()).collect(),
-            names,
-        }
+        Cuts(
+            names
+                .into_iter()
+                .map(|n| (Item::new(n, 0, 0).head(), n))
+                .collect(),
+        )
     }
 
     /// The range `name` (whose item is `it`) belongs in: how many cuts are at or below it.
     #[inline]
     fn range_of(&self, it: &Item, name: &[u8]) -> usize {
         let k = it.head();
-        let mut lo = 0;
-        let mut hi = self.heads.len();
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let h = self.heads[mid];
-            if h < k || (h == k && self.names[mid] <= name) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        self.0
+            .partition_point(|&(h, cut)| h < k || (h == k && cut <= name))
     }
 }
 
@@ -1358,7 +1348,7 @@ mod tests {
 
     #[test]
     fn cuts_split_names_that_share_their_first_bytes() {
-        // Most names share the first 40 bytes (one crate's paths): cuts on prefixes would
+        // Most names share their first 35 bytes (one crate's paths): cuts on prefixes would
         // put them all in one range; cuts on whole names spread them evenly, in order.
         let names: Vec<Vec<u8>> = (0..40_000u32)
             .map(|i| {
