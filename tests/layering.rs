@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use linkname::shm::Segment;
 use linkname::sys::{
-    self, Errno, Sysno,
+    self, Errno, Nr, Sysno,
     hook::{self, Call, Observer},
 };
 
 /// One observed call: number, argument registers, result.
-type Seen = (Sysno, Vec<usize>, Result<usize, Errno>);
+type Seen = (Nr, Vec<usize>, Result<usize, Errno>);
 
 struct Recorder {
     tid: i32,
@@ -54,7 +54,7 @@ fn shm_segment_lifecycle_goes_through_the_core() {
     assert_eq!(&back, b"layered");
 
     let seen = recorder.seen.lock().unwrap();
-    let names: Vec<Sysno> = seen.iter().map(|(nr, _, _)| *nr).collect();
+    let names: Vec<Sysno> = seen.iter().filter_map(|(nr, _, _)| nr.sysno()).collect();
     for expected in [Sysno::shmget, Sysno::shmat, Sysno::shmdt, Sysno::shmctl] {
         assert!(
             names.contains(&expected),

@@ -13,7 +13,7 @@ use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
 use linker_tools::sys::{
-    self, CWD, ClockId, Errno, FutexOp, MapFlags, Mode, OFlags, Pid, ProtFlags, Signal, Sysno,
+    self, CWD, ClockId, Errno, FutexOp, MapFlags, Mode, Nr, OFlags, Pid, ProtFlags, Signal, Sysno,
     Timespec, Whence,
     hook::{self, Call, Observer},
 };
@@ -33,6 +33,12 @@ linker_tools::sys! {
     unsafe fn obs4(fd: i32, buf: *mut u8, len: usize, off: i64) -> Result<usize> = pread64;
     /// 5 arguments: `mremap`.
     unsafe fn obs5(old: *mut c_void, old_len: usize, new_len: usize, flags: u32, new: *mut c_void) -> Result<usize> = mremap;
+    /// By number: a call no kernel has (`ENOSYS`).
+    fn obs_unknown() -> Result<usize> = 100000;
+    /// By number, with arguments (the table cannot vouch for them: `unsafe`).
+    unsafe fn obs_unknown3(a: usize, b: usize, c: usize) -> Result<usize> = 0x7fff_0001;
+    /// By number: `getpid` with the x32 bit set.
+    fn obs_x32_getpid() -> Result<usize> = 0x4000_0027;
     /// 6 arguments: `futex`.
     unsafe fn obs6(uaddr: *const u32, op: u32, val: u32, timeout: usize, uaddr2: usize, val3: u32) -> Result<usize> = futex;
 }
@@ -51,7 +57,7 @@ linker_tools::sysnb! {
 #[derive(Clone, Debug, PartialEq)]
 struct Seen {
     tid: i32,
-    nr: Sysno,
+    nr: Nr,
     args: Vec<usize>,
     result: Result<usize, Errno>,
 }
@@ -84,7 +90,7 @@ fn want(
 
 /// Records every enter and exit.
 struct Recorder {
-    enters: Mutex<Vec<(i32, Sysno, Vec<usize>)>>,
+    enters: Mutex<Vec<(i32, Nr, Vec<usize>)>>,
     exits: Mutex<Vec<(Seen, Duration)>>,
 }
 
@@ -350,6 +356,36 @@ fn blocking_calls(word: &AtomicU32, round: usize, out: &mut Vec<Want>) {
         Ok(0),
     ));
 
+    // Declared by number: the observer reports the number, the kernel says what
+    // libc's syscall(2) gets for the same numbers.
+    // SAFETY: syscall(2) with numbers the kernel looks up and refuses, or runs getpid.
+    let libc_unknown = unsafe { libc::syscall(100000) };
+    let libc_errno = std::io::Error::last_os_error().raw_os_error().unwrap();
+    assert_eq!((libc_unknown, libc_errno), (-1, libc::ENOSYS));
+    assert_eq!(obs_unknown(), Err(Errno::ENOSYS));
+    out.push(want("syscall_0x186a0", 100000, &[], Err(Errno::ENOSYS)));
+    // SAFETY: the kernel refuses the number before it looks at the arguments.
+    assert_eq!(unsafe { obs_unknown3(1, 2, 3) }, Err(Errno::ENOSYS));
+    out.push(want(
+        "syscall_0x7fff0001",
+        0x7fff_0001,
+        &[1, 2, 3],
+        Err(Errno::ENOSYS),
+    ));
+    // SAFETY: as above; x32 getpid takes no arguments either way.
+    let libc_x32 = unsafe { libc::syscall(0x4000_0027) };
+    let expected = if libc_x32 == -1 {
+        Err(Errno::from_raw(std::io::Error::last_os_error().raw_os_error().unwrap()).unwrap())
+    } else {
+        Ok(libc_x32 as usize)
+    };
+    assert_eq!(
+        obs_x32_getpid(),
+        expected,
+        "x32 getpid, as libc's syscall(2) gets it"
+    );
+    out.push(want("syscall_0x40000027", 0x4000_0027, &[], expected));
+
     // Now and then, a call that really blocks: a 1 ms futex wait that times out.
     if round % 20 == 0 {
         let ms = Timespec {
@@ -433,9 +469,13 @@ fn observer_sees_exactly_the_blocking_calls() {
         );
         for (i, ((s, took), w)) in seen.iter().copied().zip(wants).enumerate() {
             let at = format!("thread {tid}, call {i} ({})", w.name);
-            assert_eq!(s.nr.name(), w.name, "{at}: name");
-            assert_eq!(libc::c_long::from(s.nr.id()), w.number, "{at}: number");
-            assert_eq!(Sysno::from_name(w.name), Some(s.nr), "{at}: from_name");
+            assert_eq!(s.nr.to_string(), w.name, "{at}: name");
+            assert_eq!(libc::c_long::from(s.nr.raw()), w.number, "{at}: number");
+            if let Some(sysno) = Sysno::from_name(w.name) {
+                assert_eq!(s.nr, sysno, "{at}: from_name");
+            } else {
+                assert_eq!(s.nr.sysno(), None, "{at}: a number outside the table");
+            }
             assert_eq!(s.args, w.args, "{at}: arguments");
             assert_eq!(s.result, w.result, "{at}: result");
             assert!(*took > Duration::ZERO, "{at}: a zero duration");
@@ -446,12 +486,12 @@ fn observer_sees_exactly_the_blocking_calls() {
             );
         }
         // Every exit had its enter, on the same thread, in the same order.
-        let entered: Vec<(Sysno, &[usize])> = enters
+        let entered: Vec<(Nr, &[usize])> = enters
             .iter()
             .filter(|e| e.0 == *tid)
             .map(|e| (e.1, &e.2[..]))
             .collect();
-        let exited: Vec<(Sysno, &[usize])> = seen.iter().map(|e| (e.0.nr, &e.0.args[..])).collect();
+        let exited: Vec<(Nr, &[usize])> = seen.iter().map(|e| (e.0.nr, &e.0.args[..])).collect();
         assert_eq!(
             entered, exited,
             "thread {tid}: enter and exit hooks do not pair up"
@@ -460,7 +500,7 @@ fn observer_sees_exactly_the_blocking_calls() {
     }
     assert_eq!(exits.len(), total);
     assert!(
-        total >= THREADS * ROUNDS * 17,
+        total >= THREADS * ROUNDS * 20,
         "every thread made its blocking calls"
     );
     // Every arity 0-6 was seen.

@@ -37,7 +37,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use linker_tools::sys::{Errno, Mode, SysArg, SysRet};
+use linker_tools::sys::{ArgClass, Errno, Mode, SysArg, SysRet};
 
 /// `SHMLBA` on x86_64: attach addresses must be multiples of it (one page, 4096 bytes).
 pub const SHMLBA: usize = 4096;
@@ -103,7 +103,9 @@ impl fmt::Display for Key {
     }
 }
 
-impl SysArg for Key {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for Key {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.0.into_arg()
@@ -135,7 +137,9 @@ impl fmt::Display for Id {
     }
 }
 
-impl SysArg for Id {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for Id {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.0.into_arg()
@@ -267,7 +271,9 @@ bitflags::bitflags! {
     }
 }
 
-impl SysArg for AtFlags {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for AtFlags {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.bits() as usize
@@ -327,7 +333,9 @@ pub enum Command {
     ShmStatAny = 15,
 }
 
-impl SysArg for Command {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for Command {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         (self as i32).into_arg()

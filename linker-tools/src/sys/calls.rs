@@ -127,7 +127,7 @@ pub mod unchecked {
         /// the new contents; unmapping is fine, the pipe holds its own reference. On a
         /// read end each must be valid for writes of its length, like the buffer of
         /// [`read`].
-        pub unsafe fn vmsplice(fd: BorrowedFd<'_>, iov: *const std::io::IoSlice<'_>, nr: usize, flags: u32) -> Result<usize> = readonly vmsplice;
+        pub unsafe fn vmsplice(fd: BorrowedFd<'_>, iov: *const std::io::IoSlice<'_>, nr: usize, flags: u32) -> Result<usize> = vmsplice;
         /// `shmget(2)`: the id of the System V segment for `key` (kernel-shaped: see the
         /// `shm` crate for the typed API).
         ///

@@ -8,23 +8,54 @@
 use std::ffi::{CStr, c_void};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
+/// What a [`SysArg`] type's register value is, as far as the caller's memory goes.
+///
+/// The declaration macros read it at compile time: a *safe* wrapper may pass a
+/// [`Value`](ArgClass::Value) only where the kernel takes a plain value, a
+/// [`CStr`](ArgClass::CStr) only where it reads a NUL-terminated string, and never a
+/// [`Pointer`](ArgClass::Pointer).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum ArgClass {
+    /// A plain value (integer, flags, descriptor, id): not an address of the caller's
+    /// memory, though it is an address if the kernel takes one in that register.
+    Value,
+    /// The address of a live NUL-terminated string the kernel may read up to its NUL
+    /// (`&CStr`).
+    CStr,
+    /// A raw pointer: any address at all, valid or not.
+    Pointer,
+}
+
 /// A value that can be passed in a system call argument register.
 ///
 /// Signed integers are sign-extended (as C passes an `int` to a `long` parameter, and
 /// as the kernel expects for values like `AT_FDCWD`); unsigned ones are zero-extended.
 ///
-/// There is deliberately no implementation for references: `&T` would pass a
-/// pointer where a reader might expect a value (`&OwnedFd` is not a descriptor).
-/// Declare pointer parameters as `*const T`/`*mut T`; references coerce to them at
-/// the call site.
-pub trait SysArg {
+/// There is deliberately no implementation for references to plain data: `&T` would
+/// pass a pointer where a reader might expect a value (`&OwnedFd` is not a
+/// descriptor), and nothing tells the kernel how much memory lies behind it. Declare
+/// pointer parameters as `*const T`/`*mut T` in an `unsafe fn`, and wrap that in a safe
+/// function taking a slice or a `&mut` of the kernel's struct.
+///
+/// # Safety
+///
+/// [`CLASS`](SysArg::CLASS) must be true of every value [`into_arg`](SysArg::into_arg)
+/// returns: `Value` only for types whose register is never the address of memory the
+/// program owns, `CStr` only for the address of a live NUL-terminated string. Safe
+/// wrappers declared with [`sys!`](crate::sys!) rely on it.
+pub unsafe trait SysArg {
+    /// What the register value is (see [`ArgClass`]).
+    const CLASS: ArgClass;
     /// The register value.
     fn into_arg(self) -> usize;
 }
 
 macro_rules! arg_unsigned {
     ($($t:ty)*) => {$(
-        impl SysArg for $t {
+        // SAFETY: an integer is a plain value.
+        unsafe impl SysArg for $t {
+            const CLASS: ArgClass = ArgClass::Value;
             #[inline(always)]
             fn into_arg(self) -> usize { self as usize }
         }
@@ -32,7 +63,9 @@ macro_rules! arg_unsigned {
 }
 macro_rules! arg_signed {
     ($($t:ty)*) => {$(
-        impl SysArg for $t {
+        // SAFETY: an integer is a plain value.
+        unsafe impl SysArg for $t {
+            const CLASS: ArgClass = ArgClass::Value;
             #[inline(always)]
             fn into_arg(self) -> usize { self as isize as usize }
         }
@@ -41,42 +74,54 @@ macro_rules! arg_signed {
 arg_unsigned!(u8 u16 u32 u64 usize);
 arg_signed!(i8 i16 i32 i64 isize);
 
-impl SysArg for bool {
+// SAFETY: a boolean is a plain value.
+unsafe impl SysArg for bool {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self as usize
     }
 }
 
-impl<T: ?Sized> SysArg for *const T {
+// SAFETY: classed as the raw pointer it is.
+unsafe impl<T: ?Sized> SysArg for *const T {
+    const CLASS: ArgClass = ArgClass::Pointer;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.cast::<u8>() as usize
     }
 }
 
-impl<T: ?Sized> SysArg for *mut T {
+// SAFETY: classed as the raw pointer it is.
+unsafe impl<T: ?Sized> SysArg for *mut T {
+    const CLASS: ArgClass = ArgClass::Pointer;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.cast::<u8>() as usize
     }
 }
 
-impl SysArg for &CStr {
+// SAFETY: a `&CStr` is the address of a NUL-terminated string that lives at least as long as the call.
+unsafe impl SysArg for &CStr {
+    const CLASS: ArgClass = ArgClass::CStr;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.as_ptr() as usize
     }
 }
 
-impl SysArg for BorrowedFd<'_> {
+// SAFETY: a descriptor number is a plain value.
+unsafe impl SysArg for BorrowedFd<'_> {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.as_raw_fd().into_arg()
     }
 }
 
-impl SysArg for OwnedFd {
+// SAFETY: a descriptor number is a plain value.
+unsafe impl SysArg for OwnedFd {
+    const CLASS: ArgClass = ArgClass::Value;
     /// Passing an `OwnedFd` by value hands it to the kernel: the wrapper (`close`)
     /// consumes it, so its destructor must not run and close it a second time.
     #[inline(always)]
@@ -86,7 +131,9 @@ impl SysArg for OwnedFd {
     }
 }
 
-impl SysArg for Option<BorrowedFd<'_>> {
+// SAFETY: a descriptor number (or -1) is a plain value.
+unsafe impl SysArg for Option<BorrowedFd<'_>> {
+    const CLASS: ArgClass = ArgClass::Value;
     /// `None` is `-1`, the "no descriptor" value of `mmap` and friends.
     #[inline(always)]
     fn into_arg(self) -> usize {
@@ -94,10 +141,21 @@ impl SysArg for Option<BorrowedFd<'_>> {
     }
 }
 
-impl SysArg for super::Sysno {
+// SAFETY: a system call number is a plain value.
+unsafe impl SysArg for super::Sysno {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.id() as usize
+    }
+}
+
+// SAFETY: a system call number is a plain value.
+unsafe impl SysArg for super::Nr {
+    const CLASS: ArgClass = ArgClass::Value;
+    #[inline(always)]
+    fn into_arg(self) -> usize {
+        self.raw() as usize
     }
 }
 

@@ -41,14 +41,15 @@ use std::fmt;
 use std::sync::atomic::{AtomicPtr, Ordering, fence};
 use std::time::{Duration, Instant};
 
-use super::{Errno, Sysno};
+use super::{Errno, Nr};
 
 /// A system call about to be made, or just made, by a blocking wrapper.
 #[derive(Clone, Copy)]
 #[non_exhaustive]
 pub struct Call<'a> {
-    /// The system call number.
-    pub nr: Sysno,
+    /// The system call number: a [`Sysno`](super::Sysno) of our table (`call.nr.sysno()`)
+    /// or, for a wrapper declared by number, any number.
+    pub nr: Nr,
     /// The argument registers in order (`rdi, rsi, rdx, r10, r8, r9`), as many as the
     /// call takes.
     pub args: &'a [usize],
@@ -128,13 +129,13 @@ pub fn observer() -> Option<&'static dyn Observer> {
 /// they test [`installed`] themselves so that, with no observer, not even the
 /// argument array is built.
 #[inline(always)]
-pub fn observe<F>(nr: Sysno, args: &[usize], call: F) -> Result<usize, Errno>
+pub fn observe<F>(nr: impl Into<Nr>, args: &[usize], call: F) -> Result<usize, Errno>
 where
     F: FnOnce() -> Result<usize, Errno>,
 {
     match installed() {
         None => call(),
-        Some(observer) => observe_with(observer, nr, args, call),
+        Some(observer) => observe_with(observer, nr.into(), args, call),
     }
 }
 
@@ -162,7 +163,7 @@ pub struct Installed(*mut &'static dyn Observer);
 #[inline(never)]
 pub fn observe_with<F>(
     installed: Installed,
-    nr: Sysno,
+    nr: Nr,
     args: &[usize],
     call: F,
 ) -> Result<usize, Errno>

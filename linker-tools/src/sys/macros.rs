@@ -93,41 +93,58 @@ macro_rules! __sys_decls {
     };
 }
 
-/// Parses the result type and the syscall, emits the item, and recurses.
+/// Parses the result type: `Result<T>` (the error window decoded) or a plain `T`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __sys_ret {
-    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt Result<$ret:ty> = readonly $nr:ident ; $($rest:tt)*) => {
-        $crate::__sys_item! { $fl $m $v $u $name $args [fallible] $ret [readonly] $nr }
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt Result<$ret:ty> = $($rest:tt)*) => {
+        $crate::__sys_nr! { $fl $m $v $u $name $args [fallible] [$ret] $($rest)* }
+    };
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $ret:ty = $($rest:tt)*) => {
+        $crate::__sys_nr! { $fl $m $v $u $name $args [infallible] [$ret] $($rest)* }
+    };
+}
+
+/// Parses `[readonly] NR;` (a `Sysno` name or a raw number), emits the item, recurses.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_nr {
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $kind:tt $ret:tt readonly $nr:ident ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args $kind $ret [readonly]
+            [$crate::sys::Nr::of($crate::sys::Sysno::$nr)] [$nr] }
         $crate::__sys_decls! { $fl $($rest)* }
     };
-    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt Result<$ret:ty> = $nr:ident ; $($rest:tt)*) => {
-        $crate::__sys_item! { $fl $m $v $u $name $args [fallible] $ret [plain] $nr }
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $kind:tt $ret:tt readonly $nr:literal ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args $kind $ret [readonly]
+            [$crate::sys::Nr::from_raw($nr)] [$nr] }
         $crate::__sys_decls! { $fl $($rest)* }
     };
-    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $ret:ty = readonly $nr:ident ; $($rest:tt)*) => {
-        $crate::__sys_item! { $fl $m $v $u $name $args [infallible] $ret [readonly] $nr }
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $kind:tt $ret:tt $nr:ident ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args $kind $ret [plain]
+            [$crate::sys::Nr::of($crate::sys::Sysno::$nr)] [$nr] }
         $crate::__sys_decls! { $fl $($rest)* }
     };
-    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $ret:ty = $nr:ident ; $($rest:tt)*) => {
-        $crate::__sys_item! { $fl $m $v $u $name $args [infallible] $ret [plain] $nr }
+    ($fl:tt $m:tt $v:tt $u:tt $name:ident $args:tt $kind:tt $ret:tt $nr:literal ; $($rest:tt)*) => {
+        $crate::__sys_item! { $fl $m $v $u $name $args $kind $ret [plain]
+            [$crate::sys::Nr::from_raw($nr)] [$nr] }
         $crate::__sys_decls! { $fl $($rest)* }
     };
 }
 
-/// Emits one wrapper function.
+/// Emits the compile-time checks and one wrapper function.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __sys_item {
     (
         [$flavor:ident] [$(#[$m:meta])*] [$vis:vis] [$($u:tt)?] $name:ident [$($a:ident : $t:ty),*]
-        [fallible] $ret:ty [$mode:ident] $nr:ident
+        [fallible] [$ret:ty] [$mode:ident] [$nr:expr] [$nrname:tt]
     ) => {
+        $crate::__sys_checks! { [$($u)?] [$mode] $name [$nr] [$nrname] [$($a : $t),*] }
         $(#[$m])*
         #[inline]
         $vis $($u)? fn $name($($a : $t),*) -> ::core::result::Result<$ret, $crate::sys::Errno> {
             $( let $a: usize = $crate::sys::SysArg::into_arg($a); )*
-            let result = $crate::__sys_flavor!([$flavor] [$mode] $crate::sys::Sysno::$nr; $($a),*);
+            let result = $crate::__sys_flavor!([$flavor] [$mode] $nr; $($a),*);
             // SAFETY: `raw` is the kernel's successful result for this call, whose
             // documented result type the declaration names.
             result.map(|raw| unsafe { <$ret as $crate::sys::SysRet>::from_ret(raw) })
@@ -135,13 +152,14 @@ macro_rules! __sys_item {
     };
     (
         [$flavor:ident] [$(#[$m:meta])*] [$vis:vis] [$($u:tt)?] $name:ident [$($a:ident : $t:ty),*]
-        [infallible] $ret:ty [$mode:ident] $nr:ident
+        [infallible] [$ret:ty] [$mode:ident] [$nr:expr] [$nrname:tt]
     ) => {
+        $crate::__sys_checks! { [$($u)?] [$mode] $name [$nr] [$nrname] [$($a : $t),*] }
         $(#[$m])*
         #[inline]
         $vis $($u)? fn $name($($a : $t),*) -> $ret {
             $( let $a: usize = $crate::sys::SysArg::into_arg($a); )*
-            let raw = match $crate::__sys_flavor!([$flavor] [$mode] $crate::sys::Sysno::$nr; $($a),*) {
+            let raw = match $crate::__sys_flavor!([$flavor] [$mode] $nr; $($a),*) {
                 ::core::result::Result::Ok(v) => v,
                 // The call is declared infallible: hand back the register as it was.
                 ::core::result::Result::Err(e) => (e.raw() as isize).wrapping_neg() as usize,
@@ -150,6 +168,87 @@ macro_rules! __sys_item {
             // declaration states cannot fail and returns this type.
             unsafe { <$ret as $crate::sys::SysRet>::from_ret(raw) }
         }
+    };
+}
+
+/// The compile-time rules (see `sys::check`): `readonly` only for calls on the
+/// committed list; in a safe declaration, no raw pointer, no integer where the kernel
+/// takes memory, and exactly the kernel's number of arguments.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_checks {
+    ([$($u:tt)?] [readonly] $name:ident [$nr:expr] [$nrname:tt] $args:tt) => {
+        const _: () = if !$crate::sys::__check::readonly($nr, $crate::__sys_is_unsafe!($($u)?)) {
+            ::core::panic!(::core::concat!(
+                "`", ::core::stringify!($name), "` is declared `readonly`, but `",
+                ::core::stringify!($nrname), "` is not on the list of calls that write no ",
+                "user memory (linker_tools::sys::READONLY_CALLS): drop `readonly`"
+            ));
+        };
+        $crate::__sys_checks! { [$($u)?] [plain] $name [$nr] [$nrname] $args }
+    };
+    ([unsafe] [plain] $name:ident [$nr:expr] [$nrname:tt] $args:tt) => {};
+    ([] [plain] $name:ident [$nr:expr] [$nrname:tt] [$($a:ident : $t:ty),*]) => {
+        const _: () = match $crate::sys::__check::safe_arity($nr, <[&str]>::len(&[$(::core::stringify!($a)),*])) {
+            $crate::sys::__check::Arity::Ok => {}
+            $crate::sys::__check::Arity::Fewer => ::core::panic!(::core::concat!(
+                "safe wrapper `", ::core::stringify!($name), "` passes fewer arguments than `",
+                ::core::stringify!($nrname), "` takes: the kernel would read whatever the ",
+                "other registers hold; declare every argument, or declare it `unsafe fn`"
+            )),
+            $crate::sys::__check::Arity::More => ::core::panic!(::core::concat!(
+                "safe wrapper `", ::core::stringify!($name), "` passes more arguments than `",
+                ::core::stringify!($nrname), "` takes (linker_tools::sys::Sysno::signature)"
+            )),
+        };
+        $crate::__sys_arg_checks! { $name [$nr] [$nrname] [0 1 2 3 4 5 6 7 8 9] [$($a : $t),*] }
+    };
+}
+
+/// Whether a declaration was `unsafe fn`, as a `bool` expression.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_is_unsafe {
+    (unsafe) => {
+        true
+    };
+    () => {
+        false
+    };
+}
+
+/// One check per argument of a safe declaration, with its position.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sys_arg_checks {
+    ($name:ident [$nr:expr] [$nrname:tt] [$($i:tt)*] []) => {};
+    ($name:ident [$nr:expr] [$nrname:tt] [$i:tt $($is:tt)*] [$a:ident : $t:ty $(, $ra:ident : $rt:ty)*]) => {
+        const _: () = match $crate::sys::__check::safe_arg($nr, $i, <$t as $crate::sys::SysArg>::CLASS) {
+            $crate::sys::__check::Verdict::Ok => {}
+            $crate::sys::__check::Verdict::RawPointer => ::core::panic!(::core::concat!(
+                "safe wrapper `", ::core::stringify!($name), "`: argument `", ::core::stringify!($a),
+                "` is a raw pointer, which lets the kernel read or write any memory; declare ",
+                "the wrapper `unsafe fn` with a `# Safety` section, or wrap an unsafe ",
+                "declaration in a safe fn taking a slice or reference"
+            )),
+            $crate::sys::__check::Verdict::RawAddress => ::core::panic!(::core::concat!(
+                "safe wrapper `", ::core::stringify!($name), "`: argument `", ::core::stringify!($a),
+                "` is a plain value where `", ::core::stringify!($nrname), "` takes an address ",
+                "of the caller's memory (a user pointer or address in the kernel's prototype); ",
+                "declare the wrapper `unsafe fn` with a `# Safety` section"
+            )),
+            $crate::sys::__check::Verdict::NotAString => ::core::panic!(::core::concat!(
+                "safe wrapper `", ::core::stringify!($name), "`: argument `", ::core::stringify!($a),
+                "` is a `&CStr`, but `", ::core::stringify!($nrname), "` does not take a ",
+                "NUL-terminated string there; declare the wrapper `unsafe fn`"
+            )),
+            $crate::sys::__check::Verdict::UnknownCall => ::core::panic!(::core::concat!(
+                "safe wrapper `", ::core::stringify!($name), "`: call `", ::core::stringify!($nrname),
+                "` is not in our table, so nothing says whether argument `", ::core::stringify!($a),
+                "` is an address; declare the wrapper `unsafe fn` with a `# Safety` section"
+            )),
+        };
+        $crate::__sys_arg_checks! { $name [$nr] [$nrname] [$($is)*] [$($ra : $rt),*] }
     };
 }
 

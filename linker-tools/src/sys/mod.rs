@@ -37,17 +37,28 @@
 
 mod arch;
 mod calls;
+mod check;
 mod conv;
 mod errno;
 pub mod hook;
 mod macros;
+mod nr;
+mod readonly;
 mod sysno;
 mod time;
 mod types;
 
 pub use calls::*;
-pub use conv::{SysArg, SysRet};
+pub use conv::{ArgClass, SysArg, SysRet};
 pub use errno::{Errno, InvalidErrno};
+pub use nr::Nr;
+pub use readonly::READONLY_CALLS;
+
+/// The compile-time rules the declaration macros expand to; not a public API.
+#[doc(hidden)]
+pub mod __check {
+    pub use super::check::{Arity, Verdict, readonly, safe_arg, safe_arity};
+}
 pub use sysno::{Sysno, UnknownSysno};
 pub use time::{
     CpuNode, TimeCall, TimeSource, Timeval, VdsoResolver, VdsoRouting, clock_gettime, getcpu,
@@ -80,6 +91,9 @@ macro_rules! public_syscalls {
         /// Issues a system call by number, with no hooks (Go's `RawSyscall`), and
         /// decodes the result.
         ///
+        /// `nr` is a [`Sysno`] of our table or any [`Nr`]: a number the running kernel
+        /// does not implement fails with `ENOSYS`.
+        ///
         /// # Safety
         ///
         /// The arguments must be valid for system call `nr` as the kernel documents
@@ -88,9 +102,10 @@ macro_rules! public_syscalls {
         /// (unmapping or overwriting memory Rust still references, closing a
         /// descriptor another owner still uses, …).
         #[inline(always)]
-        pub unsafe fn $name(nr: Sysno $(, $arg: usize)*) -> Result<usize, Errno> {
+        pub unsafe fn $name(nr: impl Into<Nr> $(, $arg: usize)*) -> Result<usize, Errno> {
+            let nr: Nr = nr.into();
             // SAFETY: forwarded from this function's contract.
-            decode(unsafe { arch::$name(nr.id() as usize $(, $arg)*) })
+            decode(unsafe { arch::$name(nr.raw() as usize $(, $arg)*) })
         }
 
         /// Like the plain variant, for calls that write no user memory: the compiler
@@ -101,9 +116,10 @@ macro_rules! public_syscalls {
         /// As for the plain variant, and the call must write no memory the program
         /// can observe.
         #[inline(always)]
-        pub unsafe fn $ro_name(nr: Sysno $(, $arg: usize)*) -> Result<usize, Errno> {
+        pub unsafe fn $ro_name(nr: impl Into<Nr> $(, $arg: usize)*) -> Result<usize, Errno> {
+            let nr: Nr = nr.into();
             // SAFETY: forwarded from this function's contract.
-            decode(unsafe { arch::$ro_name(nr.id() as usize $(, $arg)*) })
+            decode(unsafe { arch::$ro_name(nr.raw() as usize $(, $arg)*) })
         }
     )*};
 }
@@ -120,14 +136,19 @@ public_syscalls! {
 
 /// Issues a one-argument system call that never returns.
 ///
+/// If the kernel returns anyway (a number it does not implement, a call that failed,
+/// a seccomp filter answering with an errno), the process traps at once (`ud2`,
+/// `SIGILL`) rather than run past a point the compiler assumed unreachable.
+///
 /// # Safety
 ///
-/// `nr` must be a call that does not return (`exit`, `exit_group`); destructors,
-/// buffered output and `atexit` handlers are all skipped.
+/// `nr` must be a call that does not return on success (`exit`, `exit_group`);
+/// destructors, buffered output and `atexit` handlers are all skipped.
 #[inline(always)]
-pub unsafe fn syscall1_noreturn(nr: Sysno, a1: usize) -> ! {
+pub unsafe fn syscall1_noreturn(nr: impl Into<Nr>, a1: usize) -> ! {
+    let nr: Nr = nr.into();
     // SAFETY: forwarded from this function's contract.
-    unsafe { arch::syscall1_noreturn(nr.id() as usize, a1) }
+    unsafe { arch::syscall1_noreturn(nr.raw() as usize, a1) }
 }
 
 /// Ends every thread of the process at once with `status` (`exit_group(2)`).

@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 use std::fmt;
 
-use super::{SysArg, SysRet};
+use super::{ArgClass, SysArg, SysRet};
 
 /// A process or thread id (`pid_t`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -29,7 +29,9 @@ impl fmt::Display for Pid {
     }
 }
 
-impl SysArg for Pid {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for Pid {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.0.into_arg()
@@ -93,7 +95,9 @@ impl Signal {
     }
 }
 
-impl SysArg for Signal {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for Signal {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.0.into_arg()
@@ -146,7 +150,9 @@ impl ClockId {
     }
 }
 
-impl SysArg for ClockId {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for ClockId {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.0.into_arg()
@@ -240,7 +246,9 @@ pub enum Whence {
     Hole = 4,
 }
 
-impl SysArg for Whence {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for Whence {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self as usize
@@ -249,7 +257,9 @@ impl SysArg for Whence {
 
 macro_rules! flags_arg {
     ($($t:ty)*) => {$(
-        impl SysArg for $t {
+        // SAFETY: a plain value (an id, number or flag word), never an address.
+        unsafe impl SysArg for $t {
+            const CLASS: ArgClass = ArgClass::Value;
             #[inline(always)]
             fn into_arg(self) -> usize {
                 self.bits() as usize
@@ -446,7 +456,9 @@ impl core::ops::BitOr for FutexOp {
     }
 }
 
-impl SysArg for FutexOp {
+// SAFETY: a plain value (an id, number or flag word), never an address.
+unsafe impl SysArg for FutexOp {
+    const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
         self.0 as usize

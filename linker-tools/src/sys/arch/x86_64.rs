@@ -83,13 +83,26 @@ syscalls! {
 
 /// Issues a system call that does not return (`exit`, `exit_group`).
 ///
+/// Should the kernel return after all (an unimplemented number, a seccomp filter that
+/// answers with an errno), `ud2` traps at once: the compiler was told that control
+/// never comes back, so running on would be undefined behaviour.
+///
 /// # Safety
 ///
-/// `nr` must be a call that never returns to the caller; everything the process still
+/// `nr` must be a call that does not return on success; everything the process still
 /// needs to do (flushing buffers, running destructors) is skipped.
 #[inline(always)]
 pub(crate) unsafe fn syscall1_noreturn(nr: usize, a1: usize) -> ! {
-    // SAFETY: the caller guarantees `nr` never returns; `noreturn` tells the compiler
-    // so, and no outputs or clobbers matter after it.
-    unsafe { asm!("syscall", in("rax") nr, in("rdi") a1, options(nostack, noreturn)) }
+    // SAFETY: the caller asks for a call that ends the thread or process; if it
+    // returns, `ud2` raises SIGILL before any code the compiler assumed unreachable
+    // runs. `noreturn` holds either way, and no outputs or clobbers matter after it.
+    unsafe {
+        asm!(
+            "syscall",
+            "ud2",
+            in("rax") nr,
+            in("rdi") a1,
+            options(nostack, noreturn)
+        )
+    }
 }
