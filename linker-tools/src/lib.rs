@@ -7,7 +7,7 @@
 //! | [`process`] | the modules loaded in this process (`dl_iterate_phdr`) or another (`/proc/PID/maps`): path, load bias, build-id, TLS module id |
 //! | [`resolve`] | [`Resolver`](resolve::Resolver): module + symbol query → runtime address, for functions, objects, IFUNCs and TLS, with build-id checks and typed refusals |
 //! | [`bind`] | [`linkname!`]: typed Rust `fn`s and `static`s bound to symbols (exported, hidden, local, thread-local) by link time, `dlsym` or the [`resolve`] resolver; lazy, once, checked |
-//! | [`vdso`] | the vDSO image (`AT_SYSINFO_EHDR`) indexed with the same [`elf::SymbolIndex`], feeding `sys`'s time calls |
+//! | [`vdso`] | the vDSO image (`AT_SYSINFO_EHDR`) indexed with the same [`elf::SymbolIndex`], for inspection (the core's time calls use their own allocation-free [`sys::vdso`] lookup) |
 //!
 //! The crate builds only for Linux on x86_64; on any other target it fails with a
 //! `compile_error!` naming the supported platform.
@@ -26,14 +26,3 @@ pub mod process;
 pub mod resolve;
 pub mod sys;
 pub mod vdso;
-
-/// The one link from the syscall core to the vDSO: `sys`'s time calls
-/// ([`sys::clock_gettime`] and co.) ask this resolver for their vDSO functions.
-/// `sys` defines the interface and names nothing else of the crate; the data flows
-/// `elf` → `vdso` → `sys`, wired here once.
-pub(crate) const VDSO_RESOLVER: sys::VdsoResolver =
-    // SAFETY: `vdso::function` returns only addresses of defined `STT_FUNC` symbols of
-    // this process's vDSO, by name and version, inside its mapped image; the kernel
-    // maps the vDSO for the life of the process, and the `__vdso_*@LINUX_2.6` symbols
-    // have the C signatures `VdsoResolver::new` lists (Linux `vdso(7)`).
-    unsafe { sys::VdsoResolver::new(vdso::function) };

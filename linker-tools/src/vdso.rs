@@ -1,11 +1,11 @@
 //! The vDSO: located through `getauxval(AT_SYSINFO_EHDR)` and indexed with
 //! [`SymbolIndex`] like any other ELF image.
 //!
-//! It feeds the syscall core: [`function`] is the resolver that the crate root binds
-//! into [`sys`](mod@crate::sys), whose [`clock_gettime`](crate::sys::clock_gettime),
-//! [`gettimeofday`](crate::sys::gettimeofday), [`time`](crate::sys::time()) and
-//! [`getcpu`](crate::sys::getcpu) call the functions it finds
-//! ([`sys::time_source`](crate::sys::time_source) tells whether they do).
+//! This is the vDSO for inspection, through the general ELF code (every symbol, its
+//! kind, size and version, as for any library). The syscall core does not use it: its
+//! time calls find their functions with [`sys::vdso`](crate::sys::vdso), a small
+//! allocation-free walk of the same image, and a test checks that the two agree on
+//! every symbol.
 //!
 //! ```
 //! let index = linker_tools::vdso::index()?;

@@ -10,10 +10,9 @@ use std::ffi::{CStr, c_void};
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 use super::Errno;
-use super::time::Timeval;
 use super::types::{
     ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
-    UtsName, Whence,
+    Timeval, UtsName, Whence,
 };
 
 /// `AT_FDCWD`: the current working directory, for the `dirfd` of `*at` calls.

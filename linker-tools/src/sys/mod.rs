@@ -47,6 +47,7 @@ mod readonly;
 mod sysno;
 mod time;
 mod types;
+pub mod vdso;
 
 pub use calls::*;
 pub use conv::{ArgClass, SysArg, SysRet};
@@ -61,12 +62,12 @@ pub mod __check {
 }
 pub use sysno::{Sysno, UnknownSysno};
 pub use time::{
-    CpuNode, TimeCall, TimeSource, Timeval, VdsoResolver, VdsoRouting, clock_gettime, getcpu,
-    gettimeofday, set_vdso_routing, time, time_source,
+    CpuNode, TimeCall, TimeSource, VdsoResolver, VdsoRouting, clock_gettime, getcpu, gettimeofday,
+    set_vdso_routing, time, time_source,
 };
 pub use types::{
     ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
-    UtsName, Whence,
+    Timeval, UtsName, Whence,
 };
 
 /// Decodes a raw kernel return value: `-4095..=-1` is `Err(errno)`, anything else `Ok`.

@@ -19,16 +19,15 @@
 //!
 //! # Where the vDSO functions come from
 //!
-//! `sys` depends on nothing else in the workspace: it only defines the interface, a
-//! [`VdsoResolver`] (symbol name and version → address). The crate root binds the
-//! default one to [`vdso::function`](crate::vdso::function), which indexes the vDSO
-//! with the same `elf` code as any library: the arrow goes `vdso` → `sys`, wired once
-//! in `lib.rs` (`crate::VDSO_RESOLVER`), the only name outside `sys` that `sys` reads.
-//! [`set_vdso_routing`] replaces it or turns the vDSO off.
+//! From the core's own lookup, [`sys::vdso`](super::vdso): an allocation-free,
+//! lock-free walk of the vDSO image's hash and version tables. `sys` depends on
+//! nothing else in the workspace. [`set_vdso_routing`] can turn the vDSO off or name
+//! another [`VdsoResolver`].
 //!
-//! The first call of each function builds the vDSO's index (it allocates and takes a
-//! lock), so it is not async-signal-safe; call [`time_source`] once early if a signal
-//! handler may be the first caller.
+//! Routing a call the first time allocates nothing, takes no lock and makes no system
+//! call, so the first call of each function may come from a signal handler.
+//! ([`set_vdso_routing`] itself serializes its writers with a lock and is not
+//! async-signal-safe.)
 //!
 //! # Safety
 //!
@@ -40,21 +39,11 @@
 use std::ffi::{c_int, c_long, c_void};
 use std::ptr::{self, NonNull};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 
 use super::calls::unchecked;
-use super::types::{ClockId, Timespec};
-use super::{Errno, decode};
-
-/// The kernel's `struct __kernel_old_timeval`: seconds and microseconds.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-#[repr(C)]
-pub struct Timeval {
-    /// Whole seconds since the Epoch.
-    pub tv_sec: i64,
-    /// Microseconds, `0..1_000_000`.
-    pub tv_usec: i64,
-}
+use super::types::{ClockId, Timespec, Timeval};
+use super::{Errno, decode, vdso};
 
 /// What `getcpu(2)` reports: the CPU the calling thread ran on and its NUMA node.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
@@ -141,7 +130,7 @@ pub enum TimeSource {
 /// Built with the `unsafe` [`VdsoResolver::new`], whose caller vouches for the
 /// addresses it returns.
 #[derive(Clone, Copy, Debug)]
-pub struct VdsoResolver(fn(name: &str, version: &str) -> Option<NonNull<c_void>>);
+pub struct VdsoResolver(LookupFn);
 
 impl VdsoResolver {
     /// Wraps a lookup function.
@@ -170,7 +159,7 @@ impl VdsoResolver {
 #[derive(Clone, Copy, Debug, Default)]
 #[non_exhaustive]
 pub enum VdsoRouting {
-    /// The process's own vDSO, indexed by [`vdso`](crate::vdso) (the default).
+    /// The process's own vDSO, found by [`sys::vdso`](super::vdso) (the default).
     #[default]
     Default,
     /// No vDSO: every time call is a system call.
@@ -193,18 +182,29 @@ pub enum VdsoRouting {
 /// assert_eq!(sys::time_source(TimeCall::ClockGettime), TimeSource::Vdso);
 /// ```
 pub fn set_vdso_routing(routing: VdsoRouting) {
-    let mut current = ROUTING.lock().unwrap_or_else(|p| p.into_inner());
-    *current = routing;
+    let _writer = WRITER.lock().unwrap_or_else(|p| p.into_inner());
+    // Odd while the routing changes: a first call meanwhile stores nothing.
+    GENERATION.fetch_add(1, SeqCst);
+    let (mode, resolver) = match routing {
+        VdsoRouting::Default => (MODE_DEFAULT, ptr::null_mut()),
+        VdsoRouting::Syscall => (MODE_SYSCALL, ptr::null_mut()),
+        VdsoRouting::Resolver(r) => (MODE_RESOLVER, r.0 as *mut ()),
+    };
+    RESOLVER.store(resolver, SeqCst);
+    MODE.store(mode, SeqCst);
     for call in TimeCall::ALL {
         let slot = call.slot();
-        slot.f.store(call.trampoline(), Relaxed);
-        slot.source.store(UNKNOWN, Relaxed);
+        slot.f.store(call.trampoline(), SeqCst);
+        slot.source.store(UNKNOWN, SeqCst);
     }
+    GENERATION.fetch_add(1, SeqCst);
 }
 
 /// Where `call` goes: the vDSO or the system call (looked up now if it was not yet).
 pub fn time_source(call: TimeCall) -> TimeSource {
-    route(call);
+    if call.slot().f.load(SeqCst) == call.trampoline() {
+        route(call);
+    }
     match call.slot().source.load(Relaxed) {
         VDSO => TimeSource::Vdso,
         _ => TimeSource::Syscall,
@@ -247,32 +247,81 @@ static SLOTS: [Slot; 4] = [
     },
 ];
 
-/// The routing chosen with [`set_vdso_routing`]; also serializes filling the slots, so
-/// that a trampoline never stores what an older routing found.
-static ROUTING: Mutex<VdsoRouting> = Mutex::new(VdsoRouting::Default);
+/// The routing chosen with [`set_vdso_routing`]: a mode and, for `MODE_RESOLVER`, the
+/// resolver's lookup function.
+static MODE: AtomicU8 = AtomicU8::new(MODE_DEFAULT);
+static RESOLVER: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
+const MODE_DEFAULT: u8 = 0;
+const MODE_SYSCALL: u8 = 1;
+const MODE_RESOLVER: u8 = 2;
+/// Bumped twice by every [`set_vdso_routing`] (odd while it runs), so that a first
+/// call that raced with it never leaves behind what the old routing found.
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+/// Serializes the writers of the routing (never taken by a call).
+static WRITER: Mutex<()> = Mutex::new(());
 
-/// Fills `call`'s slot if it is still unknown; returns the function it holds.
+/// A vDSO lookup: symbol name and version to address.
+type LookupFn = fn(&str, &str) -> Option<NonNull<c_void>>;
+
+/// The lookup of the routing in force: `None` for no vDSO.
+fn lookup_for(mode: u8, resolver: *mut ()) -> Option<LookupFn> {
+    match mode {
+        MODE_SYSCALL => None,
+        MODE_RESOLVER if !resolver.is_null() => {
+            // SAFETY: RESOLVER holds only the lookup of a `VdsoResolver` (stored by
+            // `set_vdso_routing` from `r.0`), a `fn(&str, &str) -> Option<NonNull<c_void>>`.
+            Some(unsafe { std::mem::transmute::<*mut (), LookupFn>(resolver) })
+        }
+        _ => Some(vdso::function),
+    }
+}
+
+/// Fills `call`'s slot if it still holds the trampoline; returns the function to call.
+///
+/// Lock-free and allocation-free: the lookup is the core's own (or the resolver the
+/// user installed), and the slot is published with one compare-and-swap. If the
+/// routing changes meanwhile, the slot goes back to the trampoline and this call is
+/// answered through what it found, as a call already running may be.
 #[cold]
 #[inline(never)]
 fn route(call: TimeCall) -> *mut () {
-    let routing = ROUTING.lock().unwrap_or_else(|p| p.into_inner());
     let slot = call.slot();
-    if slot.source.load(Relaxed) != UNKNOWN {
-        return slot.f.load(Relaxed);
+    let trampoline = call.trampoline();
+    let generation = GENERATION.load(SeqCst);
+    if generation % 2 == 1 {
+        // The routing is being changed right now: answer through the system call
+        // and leave the slot for a later call to fill.
+        return call.fallback();
     }
-    let resolver = match *routing {
-        VdsoRouting::Default => Some(crate::VDSO_RESOLVER),
-        VdsoRouting::Syscall => None,
-        VdsoRouting::Resolver(r) => Some(r),
-    };
-    let found = resolver.and_then(|r| (r.0)(call.vdso_symbol(), TimeCall::VDSO_VERSION));
+    let lookup = lookup_for(MODE.load(SeqCst), RESOLVER.load(SeqCst));
+    let found = lookup.and_then(|f| f(call.vdso_symbol(), TimeCall::VDSO_VERSION));
     let (f, source) = match found {
         Some(addr) => (addr.as_ptr().cast::<()>(), VDSO),
         None => (call.fallback(), SYSCALL),
     };
-    slot.f.store(f, Relaxed);
-    slot.source.store(source, Relaxed);
-    f
+    if GENERATION.load(SeqCst) != generation {
+        return f;
+    }
+    match slot.f.compare_exchange(trampoline, f, SeqCst, SeqCst) {
+        Ok(_) => {
+            slot.source.store(source, SeqCst);
+            if GENERATION.load(SeqCst) != generation {
+                // Routed with the old routing after `set_vdso_routing` reset the slot:
+                // put the trampoline back so the next call asks the new routing.
+                if slot
+                    .f
+                    .compare_exchange(f, trampoline, SeqCst, SeqCst)
+                    .is_ok()
+                {
+                    slot.source.store(UNKNOWN, SeqCst);
+                }
+            }
+            f
+        }
+        // Another thread filled the slot first: use what it stored.
+        Err(current) if current != trampoline => current,
+        Err(_) => f,
+    }
 }
 
 /// A slot's value as its function type.

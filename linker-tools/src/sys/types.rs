@@ -464,3 +464,13 @@ unsafe impl SysArg for FutexOp {
         self.0 as usize
     }
 }
+
+/// The kernel's `struct __kernel_old_timeval`: seconds and microseconds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+#[repr(C)]
+pub struct Timeval {
+    /// Whole seconds since the Epoch.
+    pub tv_sec: i64,
+    /// Microseconds, `0..1_000_000`.
+    pub tv_usec: i64,
+}
