@@ -72,3 +72,59 @@ fn shm_segment_lifecycle_goes_through_the_core() {
     assert_eq!((args[0], args[1], args[2]), (id.as_raw() as usize, 0, 0));
     assert_eq!(*result, Ok(0));
 }
+
+/// A crate that needs only the core or `shm` compiles none of the ELF stack: the
+/// normal dependencies of `shm`, and of `linker-tools` without default features, are
+/// the core's (`bitflags`) and nothing else of what `elf` pulls in.
+#[test]
+fn shm_and_the_bare_core_compile_none_of_the_elf_stack() {
+    const ELF_STACK: [&str; 9] = [
+        "object",
+        "memmap2",
+        "lzma-rs",
+        "crc32fast",
+        "rustc-demangle",
+        "cpp_demangle",
+        "libloading",
+        "memchr",
+        "libc",
+    ];
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    for args in [
+        &["tree", "-p", "shm", "-e", "normal", "--prefix", "none"][..],
+        &[
+            "tree",
+            "-p",
+            "linker-tools",
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ][..],
+    ] {
+        let out = std::process::Command::new(&cargo)
+            .args(args)
+            .args(["--offline", "--locked"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo tree");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "cargo {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let crates: Vec<&str> = text.lines().filter_map(|l| l.split(' ').next()).collect();
+        assert!(
+            crates.contains(&"bitflags"),
+            "cargo {args:?} lists the core's one dependency:\n{text}"
+        );
+        for name in ELF_STACK {
+            assert!(
+                !crates.contains(&name),
+                "cargo {args:?} pulls in {name}:\n{text}"
+            );
+        }
+    }
+}

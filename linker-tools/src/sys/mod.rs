@@ -11,7 +11,7 @@
 //! | [`sys!`](crate::sys!) / [`sysnb!`](crate::sysnb!) | `//sys` / `//sysnb` + mksyscall | one-line typed wrapper declarations, blocking (observed) and raw |
 //! | [`Sysno`], [`Errno`] | `zsysnum_linux_amd64.go`, `zerrors_linux_amd64.go` | tables generated from the kernel by `cargo xtask gen` |
 //! | the functions re-exported from `calls` | `zsyscall_linux_amd64.go` | the wrappers declared with the macros |
-//! | [`clock_gettime`], [`gettimeofday`], [`time()`], [`getcpu`] | `runtime/vdso_linux_amd64.go`, `vgettimeofday` | time calls through the vDSO (found by [`vdso`](crate::vdso)), falling back to the system call; [`time_source`] says which |
+//! | [`clock_gettime`], [`gettimeofday`], [`time()`], [`getcpu`] | `runtime/vdso_linux_amd64.go`, `vgettimeofday` | time calls through the vDSO (found by the core's own [`vdso`] lookup), falling back to the system call; [`time_source`] says which |
 //!
 //! The inline assembly lives in one small file per architecture (`arch/x86_64.rs`);
 //! everything above it is plain Rust.

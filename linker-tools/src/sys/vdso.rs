@@ -7,7 +7,7 @@
 //! over the image the kernel mapped at `getauxval(AT_SYSINFO_EHDR)`: the ELF header,
 //! the program headers (`PT_LOAD` for the load bias, `PT_DYNAMIC`), the dynamic
 //! section, then `DT_GNU_HASH` (or `DT_HASH`), `DT_SYMTAB`/`DT_STRTAB`, and
-//! `DT_VERSYM`/`DT_VERDEF` for the version. [`crate::vdso`] indexes the same image
+//! `DT_VERSYM`/`DT_VERDEF` for the version. `linker_tools::vdso` (feature `vdso`) indexes the same image
 //! with the general ELF code for inspection; a test checks that the two agree on
 //! every symbol.
 //!
