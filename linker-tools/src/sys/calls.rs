@@ -127,14 +127,6 @@ pub mod unchecked {
         /// read end each must be valid for writes of its length, like the buffer of
         /// [`read`].
         pub unsafe fn vmsplice(fd: BorrowedFd<'_>, iov: *const std::io::IoSlice<'_>, nr: usize, flags: u32) -> Result<usize> = vmsplice;
-        /// `shmget(2)`: the id of the System V segment for `key` (kernel-shaped: see the
-        /// `shm` crate for the typed API).
-        ///
-        /// # Safety
-        ///
-        /// None beyond the kernel's own checks; `unsafe` only for uniformity with the
-        /// other SysV calls in this module.
-        pub unsafe fn shmget(key: i32, size: usize, flags: i32) -> Result<i32> = shmget;
         /// `shmat(2)`: attaches segment `id` at `addr` (or anywhere, if null).
         ///
         /// # Safety
@@ -231,6 +223,13 @@ crate::sys! {
     /// (atomics) that stay valid for the call, `timeout` must be null or point to a
     /// [`Timespec`]; for shared futexes (no `PRIVATE`), other processes may be woken.
     pub unsafe fn futex(uaddr: *const u32, op: FutexOp, val: u32, timeout: *const Timespec, uaddr2: *const u32, val3: u32) -> Result<usize> = futex;
+}
+
+crate::sys! {
+    /// `shmget(2)`: the id of the System V segment for `key`, created with `flags`
+    /// (`IPC_CREAT`, `IPC_EXCL`, permission bits; kernel-shaped: see the `shm` crate
+    /// for the typed API). Values only: it touches no memory of the caller.
+    pub fn shmget(key: i32, size: usize, flags: i32) -> Result<i32> = shmget;
 }
 
 /// `read(2)` into a slice: returns how many bytes were read (`0` at end of file).

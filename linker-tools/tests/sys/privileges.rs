@@ -161,11 +161,7 @@ fn run(p: &Plan, out: &mut [[i64; 3]]) {
     }
 
     for flags in [0o400, libc::IPC_CREAT | 0o600] {
-        // SAFETY: shmget takes plain integers.
-        let a = ours(
-            unsafe { unchecked::shmget(p.shm_key, 4096, flags) },
-            i64::from,
-        );
+        let a = ours(sys::shmget(p.shm_key, 4096, flags), i64::from);
         // SAFETY: as above.
         let b = enc(
             lc(unsafe { libc::shmget(p.shm_key, 4096, flags) }.into()),

@@ -61,8 +61,7 @@ fn stat(id: i32) -> Outcome<(usize, u32, u64, i32)> {
 }
 
 fn ours_shmget(key: i32, size: usize, flags: i32) -> Result<i32, Errno> {
-    // SAFETY: shmget takes plain integers.
-    unsafe { unchecked::shmget(key, size, flags) }
+    linker_tools::sys::shmget(key, size, flags)
 }
 
 fn libc_shmget(key: i32, size: usize, flags: i32) -> Outcome<i32> {
