@@ -20,7 +20,7 @@
 
 use std::ffi::c_char;
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
 use linkname::linkname;
@@ -105,46 +105,6 @@ fn bench_version(c: &mut Criterion) {
     g.finish();
 }
 
-/// Nanoseconds per call of `f` over `n` calls.
-fn per_call(n: u32, mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(n)
-}
-
-/// Mean ns per call of each, and the quartiles over `rounds` of (private / direct), each
-/// round timing a batch of each in alternating order.
-fn paired(rounds: usize, direct: impl Fn(), private: impl Fn()) -> (f64, f64, [f64; 3]) {
-    const BATCH: u32 = 20_000;
-    let mut ratios = Vec::with_capacity(rounds);
-    let (mut sum_direct, mut sum_private) = (0.0, 0.0);
-    for round in 0..rounds {
-        let (d, p) = if round % 2 == 0 {
-            let d = per_call(BATCH, &direct);
-            (d, per_call(BATCH, &private))
-        } else {
-            let p = per_call(BATCH, &private);
-            (per_call(BATCH, &direct), p)
-        };
-        sum_direct += d;
-        sum_private += p;
-        ratios.push(p / d);
-    }
-    ratios.sort_by(f64::total_cmp);
-    let n = rounds as f64;
-    (
-        sum_direct / n,
-        sum_private / n,
-        [
-            ratios[rounds / 4],
-            ratios[rounds / 2],
-            ratios[rounds * 3 / 4],
-        ],
-    )
-}
-
 fn report_paired() {
     if !support::measuring() {
         return;
@@ -153,8 +113,13 @@ fn report_paired() {
     println!(
         "paired, alternating batches of 20000 calls (per-round ratio private/direct: median, quartiles):"
     );
-    let (d, p, r) = paired(
+    let support::Paired {
+        peer_ns: d,
+        ours_ns: p,
+        ratio: r,
+    } = support::paired(
         400,
+        20_000,
         || {
             // SAFETY: `TEXT` is NUL-terminated.
             black_box(unsafe { strlen(black_box(TEXT.as_ptr())) });
@@ -169,8 +134,13 @@ fn report_paired() {
         r[1], r[0], r[2]
     );
     // The noise floor: the `link` binding compiles to the same call as the direct one.
-    let (d, p, r) = paired(
+    let support::Paired {
+        peer_ns: d,
+        ours_ns: p,
+        ratio: r,
+    } = support::paired(
         400,
+        20_000,
         || {
             // SAFETY: as above.
             black_box(unsafe { strlen(black_box(TEXT.as_ptr())) });
@@ -185,8 +155,13 @@ fn report_paired() {
          (same machine code: the noise floor)",
         r[1], r[0], r[2]
     );
-    let (d, p, r) = paired(
+    let support::Paired {
+        peer_ns: d,
+        ours_ns: p,
+        ratio: r,
+    } = support::paired(
         400,
+        20_000,
         || {
             // SAFETY: no preconditions.
             black_box(unsafe { gnu_get_libc_version() });

@@ -130,4 +130,62 @@ fn main() {
     bench_futex(&mut c);
     c.final_summary();
     report(since);
+    report_paired();
+}
+
+/// A system call's cost drifts by ±10 % over a run on a VM, more than the differences
+/// measured here; the paired figures alternate batches of ours and the peer's calls,
+/// so the drift cancels out in each round's ratio.
+fn report_paired() {
+    if !support::measuring() {
+        return;
+    }
+    const ROUNDS: usize = 200;
+    const BATCH: u32 = 20_000;
+    println!();
+    println!(
+        "paired, alternating batches of {BATCH} calls, {ROUNDS} rounds (per-round ratio ours/peer):"
+    );
+    let rustix_getppid = || {
+        black_box(rustix::process::getppid());
+    };
+    let libc_getppid = || {
+        // SAFETY: getppid takes no arguments and cannot fail.
+        black_box(unsafe { libc::getppid() });
+    };
+    let core = || {
+        black_box(sys::getppid());
+    };
+    let hooked = || {
+        black_box(getppid_observed());
+    };
+    support::paired(ROUNDS, BATCH, rustix_getppid, core).print(GETPPID, "core", "rustix");
+    support::paired(ROUNDS, BATCH, libc_getppid, core).print(GETPPID, "core", "libc");
+    support::paired(ROUNDS, BATCH, rustix_getppid, hooked).print(
+        GETPPID,
+        "core_sys_hooked",
+        "rustix",
+    );
+    let word = AtomicU32::new(0);
+    let rustix_futex = || {
+        let _ = black_box(rustix::thread::futex::wake(
+            black_box(&word),
+            black_box(rustix::thread::futex::Flags::PRIVATE),
+            black_box(1),
+        ));
+    };
+    let core_futex = || {
+        // SAFETY: `word` is a live, aligned atomic; no timeout or second word.
+        let _ = black_box(unsafe {
+            sys::futex(
+                black_box(word.as_ptr()),
+                black_box(FutexOp::WAKE | FutexOp::PRIVATE),
+                black_box(1),
+                ptr::null(),
+                ptr::null(),
+                0,
+            )
+        });
+    };
+    support::paired(ROUNDS, BATCH, rustix_futex, core_futex).print(FUTEX, "core", "rustix");
 }

@@ -127,4 +127,46 @@ fn main() {
     bench_others(&mut c);
     c.final_summary();
     report(since);
+    report_paired();
+}
+
+/// Paired figures: alternating batches of ours and libc's calls, so that drift over
+/// the run cancels out in each round's ratio.
+fn report_paired() {
+    if !support::measuring() {
+        return;
+    }
+    const ROUNDS: usize = 200;
+    const BATCH: u32 = 100_000;
+    println!();
+    println!(
+        "paired, alternating batches of {BATCH} calls, {ROUNDS} rounds (per-round ratio ours/libc):"
+    );
+    let libc_clock = || {
+        let mut ts = libc_timespec();
+        // SAFETY: `ts` is a valid, writable timespec.
+        black_box(unsafe { libc::clock_gettime(black_box(libc::CLOCK_MONOTONIC), &mut ts) });
+        black_box(ts);
+    };
+    let core_clock = || {
+        let _ = black_box(sys::clock_gettime(black_box(ClockId::MONOTONIC)));
+    };
+    support::paired(ROUNDS, BATCH, libc_clock, core_clock).print(
+        "clock_gettime_monotonic",
+        "core",
+        "libc",
+    );
+    let libc_tod = || {
+        let mut tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        };
+        // SAFETY: `tv` is a valid, writable timeval; no time zone.
+        black_box(unsafe { libc::gettimeofday(&mut tv, std::ptr::null_mut()) });
+        black_box(tv);
+    };
+    let core_tod = || {
+        let _ = black_box(sys::gettimeofday());
+    };
+    support::paired(ROUNDS, BATCH, libc_tod, core_tod).print("gettimeofday", "core", "libc");
 }

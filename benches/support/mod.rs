@@ -308,3 +308,62 @@ pub(crate) fn find_big(dir: &Path, prefix: &str) -> Option<PathBuf> {
     v.sort();
     v.pop()
 }
+
+/// Nanoseconds per call of `f` over `n` calls.
+pub(crate) fn per_call(n: u32, mut f: impl FnMut()) -> f64 {
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+/// A paired measurement: `rounds` rounds, each timing one batch of `peer` calls and
+/// one of `ours`, in alternating order, so a machine that slows down slows both alike.
+pub(crate) struct Paired {
+    /// Mean ns per call of the peer over all rounds.
+    pub peer_ns: f64,
+    /// Mean ns per call of ours.
+    pub ours_ns: f64,
+    /// Quartiles (25 %, median, 75 %) of the per-round ratio ours / peer.
+    pub ratio: [f64; 3],
+}
+
+/// Runs a [`Paired`] measurement with batches of `batch` calls.
+pub(crate) fn paired(rounds: usize, batch: u32, peer: impl Fn(), ours: impl Fn()) -> Paired {
+    let mut ratios = Vec::with_capacity(rounds);
+    let (mut sum_peer, mut sum_ours) = (0.0, 0.0);
+    for round in 0..rounds {
+        let (p, o) = if round % 2 == 0 {
+            let p = per_call(batch, &peer);
+            (p, per_call(batch, &ours))
+        } else {
+            let o = per_call(batch, &ours);
+            (per_call(batch, &peer), o)
+        };
+        sum_peer += p;
+        sum_ours += o;
+        ratios.push(o / p);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let n = rounds as f64;
+    Paired {
+        peer_ns: sum_peer / n,
+        ours_ns: sum_ours / n,
+        ratio: [
+            ratios[rounds / 4],
+            ratios[rounds / 2],
+            ratios[rounds * 3 / 4],
+        ],
+    }
+}
+
+impl Paired {
+    /// One line: `label: ours X ns, peer Y ns, ratio M (quartiles A..B)`.
+    pub(crate) fn print(&self, label: &str, ours: &str, peer: &str) {
+        println!(
+            "{label}: {ours} {:.2} ns, {peer} {:.2} ns, {ours}/{peer} {:.3} (quartiles {:.3}..{:.3})",
+            self.ours_ns, self.peer_ns, self.ratio[1], self.ratio[0], self.ratio[2]
+        );
+    }
+}

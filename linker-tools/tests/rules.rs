@@ -226,3 +226,12 @@ fn every_readonly_declaration_is_on_the_committed_list() {
         );
     }
 }
+
+/// The declarations the macros must refuse do not compile, with a message that names
+/// the wrapper, the argument and the way out; the ones they allow compile and run.
+#[test]
+fn the_macros_refuse_unsound_declarations() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/compile_fail/*.rs");
+    t.pass("tests/compile_pass/*.rs");
+}
