@@ -57,6 +57,7 @@ impl DebugSearch {
 
     /// Replaces the debug directories (the roots of `.build-id/` and of the
     /// `<dir>/<debuglink>` layout).
+    #[must_use = "with_dirs returns the changed search; the original is consumed"]
     pub fn with_dirs<I, P>(mut self, dirs: I) -> Self
     where
         I: IntoIterator<Item = P>,
@@ -67,24 +68,28 @@ impl DebugSearch {
     }
 
     /// Adds a debug directory, searched after the ones already listed.
+    #[must_use = "a builder method returns the changed search"]
     pub fn add_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dirs.push(dir.into());
         self
     }
 
     /// Turns the build-id lookup on or off.
+    #[must_use = "a builder method returns the changed search"]
     pub fn build_id(mut self, on: bool) -> Self {
         self.build_id = on;
         self
     }
 
     /// Turns the `.gnu_debuglink` lookup on or off.
+    #[must_use = "a builder method returns the changed search"]
     pub fn debuglink(mut self, on: bool) -> Self {
         self.debuglink = on;
         self
     }
 
     /// Turns the use of `.gnu_debugdata` (MiniDebugInfo) on or off.
+    #[must_use = "a builder method returns the changed search"]
     pub fn mini_debug_info(mut self, on: bool) -> Self {
         self.mini_debug_info = on;
         self
