@@ -41,6 +41,8 @@ mod conv;
 mod errno;
 pub mod hook;
 mod macros;
+mod signature;
+mod signatures;
 mod sysno;
 mod time;
 mod types;
@@ -48,6 +50,7 @@ mod types;
 pub use calls::*;
 pub use conv::{SysArg, SysRet};
 pub use errno::{Errno, InvalidErrno};
+pub use signature::{Arg, ArgKind, Choice, FlagFamily, Memory, Ret, Signature};
 pub use sysno::{Sysno, UnknownSysno};
 pub use time::{
     CpuNode, TimeCall, TimeSource, Timeval, VdsoResolver, VdsoRouting, clock_gettime, getcpu,
