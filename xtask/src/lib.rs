@@ -1,17 +1,30 @@
-//! The generator behind `cargo xtask gen`: the committed syscall-number and errno
-//! tables of `linker-tools` (the role of Go's `mkall.sh`, `mksysnum` and
-//! `mkerrors.sh`).
+//! The generator behind `cargo xtask gen`: the committed syscall-number, errno and
+//! signature tables of `linker-tools` (the role of Go's `mkall.sh`, `mksysnum`,
+//! `mkerrors.sh` and `mksyscall`'s prototypes).
 //!
 //! | input (`xtask/input/`) | output | what it holds |
 //! |---|---|---|
 //! | `syscall_64.tbl` | `linker-tools/src/sys/sysno.rs` | `Sysno`, one variant per x86_64 system call |
 //! | `errno-base.h`, `errno.h` | `linker-tools/src/sys/errno/table.rs` | the `Errno` constants, names and messages |
+//! | `syscall_64.tbl`, `syscalls.h`, `syscalls-x86.h`, `signatures.txt` | `linker-tools/src/sys/signatures.rs` | one `Signature` per call: argument names, C types, kinds, memory classes, return kind |
 //!
 //! The inputs are committed, so generation is deterministic and needs no kernel
 //! tree: [`generate()`] reads them and returns the outputs in memory, [`write()`]
 //! stores them, [`check()`] compares them with what is committed. Errno messages are
 //! the C library's `strerror` text, read at generation time (as `mkerrors.sh`
 //! does). Every output goes through `rustfmt` before it is compared or written.
+//!
+//! `syscalls.h` is the kernel's `include/linux/syscalls.h` and `syscalls-x86.h` its
+//! `arch/x86/include/asm/syscalls.h`, both copied unchanged from Debian's
+//! `linux-headers-6.1.0-47-common` (Linux 6.1); the syscall entry column of
+//! `syscall_64.tbl` says which `sys_*` prototype each number uses. What those
+//! headers lack (calls added after 6.1, x86-only entry points) and everything a C
+//! type cannot tell (which `int` is a descriptor, which `unsigned long` an address,
+//! which `char *` a path) is in the hand-kept `signatures.txt`; its format and the
+//! classification rules are in [`signatures`], the header reading in [`header`].
+
+pub mod header;
+pub mod signatures;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CStr;
@@ -31,6 +44,14 @@ pub const ERRNO_HEADERS: [&str; 2] = ["xtask/input/errno-base.h", "xtask/input/e
 pub const SYSNO_OUT: &str = "linker-tools/src/sys/sysno.rs";
 /// The generated errno table, relative to the workspace root.
 pub const ERRNO_OUT: &str = "linker-tools/src/sys/errno/table.rs";
+/// The kernel's generic syscall prototypes, relative to the workspace root.
+pub const SYSCALLS_H: &str = "xtask/input/syscalls.h";
+/// The kernel's x86 syscall prototypes, relative to the workspace root.
+pub const SYSCALLS_X86_H: &str = "xtask/input/syscalls-x86.h";
+/// The hand-kept signature rows and argument kinds, relative to the workspace root.
+pub const SIGNATURES_TXT: &str = "xtask/input/signatures.txt";
+/// The generated signature table, relative to the workspace root.
+pub const SIGNATURES_OUT: &str = "linker-tools/src/sys/signatures.rs";
 
 /// Aliases the C library adds on top of the kernel headers: `(alias, target)`.
 ///
@@ -120,6 +141,17 @@ pub fn generate(root: &Path) -> Result<Vec<Output>, Error> {
         defs.extend(parse_errno_header(header, &read(root, header)?)?);
     }
     let errnos = resolve_errnos(&defs)?;
+    let hand = signatures::parse_hand_file(SIGNATURES_TXT, &read(root, SIGNATURES_TXT)?)?;
+    let mut protos = Vec::new();
+    for header in [SYSCALLS_H, SYSCALLS_X86_H] {
+        protos.extend(header::parse_header(
+            header,
+            &read(root, header)?,
+            &hand.macros,
+        )?);
+    }
+    let sigs = signatures::resolve(&syscalls, &protos, &hand)?;
+    let inputs = [SYSCALL_TBL, SYSCALLS_H, SYSCALLS_X86_H, SIGNATURES_TXT];
     Ok(vec![
         Output {
             path: SYSNO_OUT.into(),
@@ -128,6 +160,10 @@ pub fn generate(root: &Path) -> Result<Vec<Output>, Error> {
         Output {
             path: ERRNO_OUT.into(),
             contents: rustfmt(&render_errno(&errnos))?,
+        },
+        Output {
+            path: SIGNATURES_OUT.into(),
+            contents: rustfmt(&signatures::render(&sigs, &inputs))?,
         },
     ])
 }
@@ -251,6 +287,8 @@ pub struct Syscall {
     /// The kernel entry point (`sys_read`), `None` for a reserved, unimplemented
     /// number.
     pub entry: Option<String>,
+    /// The table marks the call `noreturn` (`exit`, `exit_group`).
+    pub noreturn: bool,
 }
 
 /// Parses a table in the kernel's `syscall_64.tbl` format and returns the x86_64
@@ -298,6 +336,16 @@ pub fn parse_syscall_tbl(path: &str, text: &str) -> Result<Vec<Syscall>, Error> 
             Some(e) => return Err(err(format!("bad entry point {e:?}"))),
             None => None,
         };
+        let noreturn = match rest {
+            [] | [_] | [_, _] => false,
+            [_, _, "noreturn"] => true,
+            [_, _, extra @ ..] => {
+                return Err(err(format!(
+                    "unexpected {:?} after the compat entry point (only `noreturn` may follow)",
+                    extra.join(" ")
+                )));
+            }
+        };
         if abi == Abi::X32 {
             continue;
         }
@@ -309,6 +357,7 @@ pub fn parse_syscall_tbl(path: &str, text: &str) -> Result<Vec<Syscall>, Error> 
             abi,
             name: (*name).to_owned(),
             entry,
+            noreturn,
         };
         if let Some(prev) = out.insert(nr, call) {
             return Err(err(format!("number {nr} is already `{}`", prev.name)));
@@ -324,7 +373,7 @@ pub fn parse_syscall_tbl(path: &str, text: &str) -> Result<Vec<Syscall>, Error> 
     Ok(out.into_values().collect())
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()
@@ -822,6 +871,8 @@ mod tests {
         let calls = parse_syscall_tbl("t", text).unwrap();
         assert_eq!(calls.len(), 3);
         assert_eq!(calls[1].entry.as_deref(), Some("sys_exit"));
+        assert!(calls[1].noreturn);
+        assert!(!calls[0].noreturn);
         assert_eq!(calls[2].abi, Abi::X64);
         assert_eq!(calls[2].entry, None);
     }
@@ -836,6 +887,8 @@ mod tests {
         assert!(parse_syscall_tbl("t", "x common read\n").is_err());
         assert!(parse_syscall_tbl("t", "0 common\n").is_err());
         assert!(parse_syscall_tbl("t", "# nothing\n").is_err());
+        assert!(parse_syscall_tbl("t", "60 common exit sys_exit - noreturm\n").is_err());
+        assert!(parse_syscall_tbl("t", "60 common exit sys_exit - noreturn x\n").is_err());
     }
 
     #[test]

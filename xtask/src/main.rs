@@ -1,4 +1,5 @@
-//! `cargo xtask gen [--check]`: regenerates the committed syscall and errno tables.
+//! `cargo xtask gen [--check]`: regenerates the committed syscall-number, errno and
+//! signature tables.
 
 use std::process::ExitCode;
 

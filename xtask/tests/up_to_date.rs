@@ -1,11 +1,17 @@
 //! The committed tables match what the generator makes from the committed inputs
-//! (the `git diff --exit-code` check of Go's z-files and linux-raw-sys).
+//! (the `git diff --exit-code` check of Go's z-files and linux-raw-sys), and the
+//! committed inputs read as the generator expects.
 
 #[test]
 fn generated_tables_are_up_to_date() {
     let root = xtask::workspace_root();
     let outputs = xtask::generate(&root).expect("the generator runs on the committed inputs");
-    assert_eq!(outputs.len(), 2);
+    assert_eq!(outputs.len(), 3);
+    let paths: Vec<_> = outputs.iter().map(|o| o.path.to_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [xtask::SYSNO_OUT, xtask::ERRNO_OUT, xtask::SIGNATURES_OUT]
+    );
     let mut stale = Vec::new();
     for out in &outputs {
         let path = root.join(&out.path);
@@ -85,4 +91,55 @@ fn the_table_reaches_the_kernel_version() {
     }
     assert_eq!(calls.last().map(|c| c.nr), Some(469));
     assert!(calls.iter().all(|c| c.nr < 512), "x32 rows are skipped");
+}
+
+#[test]
+fn the_kernel_headers_read_as_x86_64_has_them() {
+    let root = xtask::workspace_root();
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap();
+    let hand =
+        xtask::signatures::parse_hand_file(xtask::SIGNATURES_TXT, &read(xtask::SIGNATURES_TXT))
+            .unwrap();
+    let protos =
+        xtask::header::parse_header(xtask::SYSCALLS_H, &read(xtask::SYSCALLS_H), &hand.macros)
+            .unwrap();
+    let x86 = xtask::header::parse_header(
+        xtask::SYSCALLS_X86_H,
+        &read(xtask::SYSCALLS_X86_H),
+        &hand.macros,
+    )
+    .unwrap();
+    // The x86 header declares only `ksys_ioperm`, no `sys_*` entry point; the
+    // x86-only calls are hand rows.
+    assert!(x86.is_empty(), "{x86:?}");
+    let find = |name: &str| {
+        protos
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let types = |name: &str| -> Vec<String> {
+        find(name).params.iter().map(|p| p.c_type.clone()).collect()
+    };
+    // The generic clone order, not CONFIG_CLONE_BACKWARDS's.
+    assert_eq!(
+        types("sys_clone"),
+        [
+            "unsigned long",
+            "unsigned long",
+            "int __user *",
+            "int __user *",
+            "unsigned long"
+        ]
+    );
+    // One u64 mask, not CONFIG_ARCH_SPLIT_ARG64's two halves.
+    assert_eq!(types("sys_fanotify_mark").len(), 5);
+    // Declared under `#ifndef CONFIG_ODD_RT_SIGACTION` and `#ifdef __ARCH_WANT_SYS_UTIME`.
+    assert_eq!(types("sys_rt_sigaction").len(), 4);
+    assert_eq!(types("sys_utime").len(), 2);
+    // 32-bit-only prototypes are left out.
+    assert!(protos.iter().all(|p| p.name != "sys_fcntl64"));
+    assert!(protos.iter().all(|p| p.name != "sys_stat64"));
+    assert_eq!(find("sys_read").line, 500);
+    assert!(protos.len() > 400, "{} prototypes", protos.len());
 }

@@ -5,7 +5,7 @@
 //! macros turn each [`Verdict`] into a message naming the wrapper and the argument.
 //! Hidden from the docs: only the macros call them.
 
-use super::{ArgClass, Nr};
+use super::{ArgClass, Memory, Nr};
 
 /// What the rules say about one argument of a safe declaration.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -36,26 +36,63 @@ pub enum Arity {
 
 /// The rule for the number of arguments of a **safe** declaration.
 pub const fn safe_arity(nr: Nr, declared: usize) -> Arity {
-    let _ = (nr, declared);
-    Arity::Ok
+    let Some(sysno) = nr.sysno() else {
+        return Arity::Ok;
+    };
+    let kernel = sysno.arity();
+    if declared < kernel {
+        Arity::Fewer
+    } else if declared > kernel {
+        Arity::More
+    } else {
+        Arity::Ok
+    }
 }
 
 /// The rule for argument `index` of a **safe** declaration of call `nr`, whose type is
 /// of class `class`.
+///
+/// The kernel's prototype (the generated [`Signature`](super::Signature) table) says
+/// what the register is: a plain value takes a [`Value`](ArgClass::Value), a string
+/// the kernel reads takes a [`CStr`](ArgClass::CStr), and every other memory class
+/// (a buffer, a struct, an address, a pointer-or-value) takes nothing a safe wrapper
+/// can pass. Positions past the kernel's arity are left to [`safe_arity`].
 pub const fn safe_arg(nr: Nr, index: usize, class: ArgClass) -> Verdict {
-    let _ = (nr, index);
-    match class {
-        ArgClass::Pointer => Verdict::RawPointer,
-        ArgClass::Value | ArgClass::CStr => Verdict::Ok,
+    if matches!(class, ArgClass::Pointer) {
+        return Verdict::RawPointer;
     }
+    let Some(sysno) = nr.sysno() else {
+        return Verdict::UnknownCall;
+    };
+    let Some(memory) = sysno.arg_memory(index) else {
+        return Verdict::Ok;
+    };
+    match (memory, class) {
+        (Memory::None, ArgClass::Value) | (Memory::String, ArgClass::CStr) => Verdict::Ok,
+        (_, ArgClass::CStr) => Verdict::NotAString,
+        _ => Verdict::RawAddress,
+    }
+}
+
+/// What the rules say about `readonly` on a declaration.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Readonly {
+    /// Allowed.
+    Ok,
+    /// A call of the table that is not on [`READONLY_CALLS`](super::READONLY_CALLS).
+    NotListed,
+    /// A number outside the table in a safe declaration.
+    UnknownInSafe,
 }
 
 /// Whether `nr` may be declared `readonly`: a call of the table only if it is on
 /// [`READONLY_CALLS`](super::READONLY_CALLS); a number outside the table only in an
-/// `unsafe fn`, whose author vouches for it.
-pub const fn readonly(nr: Nr, unsafe_decl: bool) -> bool {
+/// `unsafe fn`, whose author vouches for it in its `# Safety` contract.
+pub const fn readonly(nr: Nr, unsafe_decl: bool) -> Readonly {
     match nr.sysno() {
-        Some(sysno) => super::readonly::allows_readonly(sysno),
-        None => unsafe_decl,
+        Some(sysno) if super::readonly::allows_readonly(sysno) => Readonly::Ok,
+        Some(_) => Readonly::NotListed,
+        None if unsafe_decl => Readonly::Ok,
+        None => Readonly::UnknownInSafe,
     }
 }

@@ -178,12 +178,19 @@ macro_rules! __sys_item {
 #[macro_export]
 macro_rules! __sys_checks {
     ([$($u:tt)?] [readonly] $name:ident [$nr:expr] [$nrname:tt] $args:tt) => {
-        const _: () = if !$crate::sys::__check::readonly($nr, $crate::__sys_is_unsafe!($($u)?)) {
-            ::core::panic!(::core::concat!(
+        const _: () = match $crate::sys::__check::readonly($nr, $crate::__sys_is_unsafe!($($u)?)) {
+            $crate::sys::__check::Readonly::Ok => {}
+            $crate::sys::__check::Readonly::NotListed => ::core::panic!(::core::concat!(
                 "`", ::core::stringify!($name), "` is declared `readonly`, but `",
                 ::core::stringify!($nrname), "` is not on the list of calls that write no ",
                 "user memory (linker_tools::sys::READONLY_CALLS): drop `readonly`"
-            ));
+            )),
+            $crate::sys::__check::Readonly::UnknownInSafe => ::core::panic!(::core::concat!(
+                "`", ::core::stringify!($name), "` is declared `readonly` by a number outside ",
+                "the table (`", ::core::stringify!($nrname), "`): nothing says the call writes ",
+                "no memory; drop `readonly`, or declare it `unsafe fn` and vouch for it in its ",
+                "`# Safety` section"
+            )),
         };
         $crate::__sys_checks! { [$($u)?] [plain] $name [$nr] [$nrname] $args }
     };
@@ -233,9 +240,10 @@ macro_rules! __sys_arg_checks {
             )),
             $crate::sys::__check::Verdict::RawAddress => ::core::panic!(::core::concat!(
                 "safe wrapper `", ::core::stringify!($name), "`: argument `", ::core::stringify!($a),
-                "` is a plain value where `", ::core::stringify!($nrname), "` takes an address ",
-                "of the caller's memory (a user pointer or address in the kernel's prototype); ",
-                "declare the wrapper `unsafe fn` with a `# Safety` section"
+                "` is a plain value where `", ::core::stringify!($nrname), "` takes, or may take, ",
+                "memory of the caller (a user pointer, an address, or a pointer-or-value in the ",
+                "kernel's prototype: linker_tools::sys::Sysno::signature); declare the wrapper ",
+                "`unsafe fn` with a `# Safety` section"
             )),
             $crate::sys::__check::Verdict::NotAString => ::core::panic!(::core::concat!(
                 "safe wrapper `", ::core::stringify!($name), "`: argument `", ::core::stringify!($a),

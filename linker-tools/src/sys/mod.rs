@@ -44,6 +44,8 @@ pub mod hook;
 mod macros;
 mod nr;
 mod readonly;
+mod signature;
+mod signatures;
 mod sysno;
 mod time;
 mod types;
@@ -58,8 +60,9 @@ pub use readonly::READONLY_CALLS;
 /// The compile-time rules the declaration macros expand to; not a public API.
 #[doc(hidden)]
 pub mod __check {
-    pub use super::check::{Arity, Verdict, readonly, safe_arg, safe_arity};
+    pub use super::check::{Arity, Readonly, Verdict, readonly, safe_arg, safe_arity};
 }
+pub use signature::{Arg, ArgKind, Choice, FlagFamily, Memory, Ret, Signature};
 pub use sysno::{Sysno, UnknownSysno};
 pub use time::{
     CpuNode, TimeCall, TimeSource, VdsoResolver, VdsoRouting, clock_gettime, getcpu, gettimeofday,

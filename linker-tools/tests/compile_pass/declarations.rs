@@ -6,6 +6,8 @@ linker_tools::sys! {
     pub fn fsync(fd: BorrowedFd<'_>) -> Result<()> = fsync;
     /// A pointer: unsafe.
     pub unsafe fn read(fd: BorrowedFd<'_>, buf: *mut u8, len: usize) -> Result<usize> = read;
+    /// A string the kernel reads: `&CStr` is sound there.
+    pub fn chdir(path: &std::ffi::CStr) -> Result<()> = chdir;
     /// By number, no arguments.
     pub fn unknown() -> Result<usize> = 100000;
     /// By number with arguments: unsafe.
@@ -23,4 +25,5 @@ linker_tools::sysnb! {
 fn main() {
     assert_eq!(unknown(), Err(linker_tools::sys::Errno::ENOSYS));
     assert!(pid() > 0);
+    assert_eq!(chdir(c"/nonexistent/linkname"), Err(linker_tools::sys::Errno::ENOENT));
 }
