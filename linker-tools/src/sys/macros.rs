@@ -3,11 +3,14 @@
 /// Declares typed wrappers for **blocking** system calls (Go's `//sys` → `Syscall`).
 ///
 /// Each line declares one function: its attributes and doc comment, visibility,
-/// optional `unsafe`, name, typed arguments, result type, and the [`Sysno`] it calls:
+/// optional `unsafe`, name, typed arguments, result type, and the call it makes — a
+/// [`Sysno`] name of the table or a raw number (a call of your own kernel, or one
+/// newer than the table):
 ///
 /// ```text
 /// [attrs] VIS [unsafe] fn NAME(ARG: TYPE, …) -> Result<T> = [readonly] SYSNO;
 /// [attrs] VIS [unsafe] fn NAME(ARG: TYPE, …) -> T         = [readonly] SYSNO;
+/// [attrs] VIS [unsafe] fn NAME(ARG: TYPE, …) -> Result<T> = [readonly] 470;
 /// ```
 ///
 /// - Every argument goes through [`SysArg`](crate::sys::SysArg) into its register, in
@@ -19,14 +22,34 @@
 /// - `readonly` marks a call that writes no user memory (see
 ///   [`syscall0_readonly`](crate::sys::syscall0_readonly)).
 /// - Blocking wrappers run the installed [`Observer`](crate::sys::hook::Observer)'s
-///   hooks around the call ([`hook::observe`](crate::sys::hook::observe)); use
-///   [`sysnb!`](crate::sysnb!) for calls that must never touch the hook.
+///   hooks around the call ([`hook::observe`](crate::sys::hook::observe)), which sees
+///   the call's [`Nr`](crate::sys::Nr); use [`sysnb!`](crate::sysnb!) for calls that
+///   must never touch the hook.
 ///
-/// A wrapper declared without `unsafe` is a promise by its author that no argument
-/// values of the declared types can cause undefined behaviour (for example: integers,
-/// borrowed descriptors, `&mut` to a plain struct the kernel fills in). Declare the
-/// wrapper `unsafe` whenever an argument is a raw pointer or the call can affect memory
-/// or descriptors Rust owns, and document its `# Safety` contract.
+/// # What the macros refuse, at compile time
+///
+/// A wrapper declared without `unsafe` must not let the kernel reach the caller's
+/// memory through anything but a type that makes it sound. Checked against the
+/// kernel's own prototype ([`Sysno::signature`](crate::sys::Sysno::signature)), a safe
+/// declaration is refused (a `const` evaluation error naming the wrapper and the
+/// argument) when:
+///
+/// - an argument is a raw pointer ([`ArgClass::Pointer`](crate::sys::ArgClass));
+/// - an argument is a plain value where the kernel takes a user pointer, an address
+///   of the caller's memory, or a value-or-pointer (`ioctl`'s `arg`);
+/// - an argument is a `&CStr` where the kernel does not read a NUL-terminated string;
+/// - it passes fewer arguments than the kernel reads (the others would be whatever
+///   the registers hold) or more than it takes;
+/// - it calls a number outside the table with any argument at all.
+///
+/// In every declaration, `readonly` is refused for a call that is not on
+/// [`READONLY_CALLS`](crate::sys::READONLY_CALLS) (a number outside the table may be
+/// `readonly` only in an `unsafe fn`, whose `# Safety` vouches for it).
+///
+/// What the macros cannot see stays the author's promise: a safe wrapper must not
+/// let its caller close or replace a descriptor someone else owns, or otherwise break
+/// what Rust code relies on. Declare those `unsafe` too, and document their
+/// `# Safety` contract.
 ///
 /// [`Sysno`]: crate::sys::Sysno
 ///

@@ -19,7 +19,10 @@
 use super::Sysno;
 
 /// Every call that may be declared `readonly`, with the one-line reason it writes no
-/// user memory. See the [module](self) for the rule.
+/// user memory. A call belongs here only if, whatever its arguments, it writes none
+/// of the caller's memory (no output buffer, nothing through pointers it reads, no
+/// change to what is mapped) and runs no signal handler of the caller before it
+/// returns (`kill` to oneself does).
 pub const READONLY_CALLS: &[(Sysno, &str)] = &[
     (Sysno::getpid, "no arguments; the id comes back in rax"),
     (Sysno::getppid, "no arguments; the id comes back in rax"),
