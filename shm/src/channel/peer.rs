@@ -14,12 +14,14 @@
 //! make signal 2 blind (an `ESRCH` when first opening the pidfd is ignored; signal 3
 //! remains) or, if it names another live process, report the channel gone when that
 //! process exits — no more than the peer could do by closing its end.
-
-#![allow(unsafe_code)]
+//!
+//! No `unsafe` here: `poll(2)` is declared over a borrowed `pollfd` and a count that
+//! is always one ([`OnePollFd`], [`One`]), so the kernel can only write the one
+//! `revents` the borrow covers.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use linker_tools::sys::{self, Errno, Pid, Signal};
+use linker_tools::sys::{self, Errno, Pid, Signal, SysArg};
 
 use super::layout::{OFF_CONSUMER_CLOSED, OFF_OPENER_PID, OFF_PRODUCER_CLOSED};
 use super::raw::Region;
@@ -29,8 +31,29 @@ linker_tools::sys! {
     fn membarrier(cmd: i32, flags: u32, cpu: i32) -> Result<i32> = membarrier;
     /// `pidfd_open(2)`: a descriptor for process `pid`.
     fn pidfd_open(pid: Pid, flags: u32) -> Result<OwnedFd> = pidfd_open;
-    /// `poll(2)`.
-    unsafe fn raw_poll(fds: *mut PollFd, nfds: u64, timeout_ms: i32) -> Result<u32> = poll;
+    /// `poll(2)` on exactly one `pollfd`, lent for the call: safe, since the kernel
+    /// reads that struct and writes its `revents`, nothing else.
+    fn poll_one(fd: OnePollFd<'_>, nfds: One, timeout_ms: i32) -> Result<u32> = poll;
+}
+
+/// One `struct pollfd`, mutably borrowed for one `poll` call: passed as its address.
+struct OnePollFd<'a>(&'a mut PollFd);
+
+impl SysArg for OnePollFd<'_> {
+    #[inline(always)]
+    fn into_arg(self) -> usize {
+        core::ptr::from_mut(self.0) as usize
+    }
+}
+
+/// The `nfds` that goes with a [`OnePollFd`]: always 1.
+struct One;
+
+impl SysArg for One {
+    #[inline(always)]
+    fn into_arg(self) -> usize {
+        1
+    }
 }
 
 const MEMBARRIER_CMD_QUERY: i32 = 0;
@@ -177,8 +200,8 @@ impl Watch {
                 events: POLLIN,
                 revents: 0,
             };
-            // SAFETY: `p` is one valid, writable pollfd; timeout 0 never blocks.
-            matches!(unsafe { raw_poll(&mut p, 1, 0) }, Ok(n) if n > 0 && p.revents & POLLIN != 0)
+            // Timeout 0: never blocks.
+            matches!(poll_one(OnePollFd(&mut p), One, 0), Ok(n) if n > 0 && p.revents & POLLIN != 0)
         } else if let Some(pid) = self.pid {
             sys::kill(pid, Signal::NONE) == Err(Errno::ESRCH)
         } else {
