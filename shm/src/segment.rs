@@ -560,8 +560,17 @@ pub(crate) fn stat_id(id: Id) -> Result<SegmentInfo> {
     Ok(SegmentInfo::from_raw(id, &ds))
 }
 
-/// The index bits of an id: `ipcmni_extend` (Linux 5.6) widens them from 15 to 24.
-const INDEX_MASKS: [i32; 2] = [(1 << 15) - 1, (1 << 24) - 1];
+/// The slots of the kernel's table that may hold segment `id`: its low 15 bits, and
+/// its low 24 bits if those differ (`ipcmni_extend`, Linux 5.6, widens the index from
+/// 15 to 24 bits and narrows the sequence number above it). None for a negative id.
+fn slots(id: Id) -> [Option<i32>; 2] {
+    let raw = id.as_raw();
+    if raw < 0 {
+        return [None, None];
+    }
+    let (narrow, wide) = (raw & ((1 << 15) - 1), raw & ((1 << 24) - 1));
+    [Some(narrow), (wide != narrow).then_some(wide)]
+}
 
 /// The kernel's record of segment `id`, read without a permission check:
 /// `SHM_STAT_ANY` on the id's slot in the kernel's table (its low 15 bits, or 24 with
@@ -570,14 +579,7 @@ const INDEX_MASKS: [i32; 2] = [(1 << 15) - 1, (1 << 24) - 1];
 /// refuses it — the answer is `IPC_STAT`'s, which decides between the two (and needs
 /// read permission).
 pub(crate) fn stat_any_raw(id: Id) -> core::result::Result<Shmid64Ds, Errno> {
-    let raw = id.as_raw();
-    let mut tried = -1;
-    for mask in INDEX_MASKS {
-        let index = raw & mask;
-        if raw < 0 || index == tried {
-            continue;
-        }
-        tried = index;
+    for index in slots(id).into_iter().flatten() {
         if let Ok((found, ds)) = sysv::shm_stat_any(index) {
             if found == id {
                 return Ok(ds);
@@ -883,4 +885,34 @@ pub(crate) fn id_error(e: Errno, id: Id, what: &str) -> Error {
         _ => (ErrorKind::Other, format!("cannot {what} segment id {id}")),
     };
     Error::new(kind, Some(e), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_cover_both_index_widths() {
+        // Classic: index in the low 15 bits, sequence number above.
+        let classic = Id::from_raw((7 << 15) | 123);
+        assert_eq!(slots(classic), [Some(123), Some((7 << 15) | 123)]);
+        // ipcmni_extend: index in the low 24 bits.
+        let extended = Id::from_raw((3 << 24) | (5 << 15) | 9);
+        assert_eq!(slots(extended), [Some(9), Some((5 << 15) | 9)]);
+        // The first segment of a boot, and a small id: one slot.
+        assert_eq!(slots(Id::from_raw(0)), [Some(0), None]);
+        assert_eq!(slots(Id::from_raw(42)), [Some(42), None]);
+        assert_eq!(slots(Id::from_raw(-1)), [None, None]);
+    }
+
+    #[test]
+    fn describe_access_folds_the_three_classes() {
+        assert_eq!(
+            describe_access(Mode::from_bits_truncate(0o600)),
+            "read and write"
+        );
+        assert_eq!(describe_access(Mode::from_bits_truncate(0o004)), "read");
+        assert_eq!(describe_access(Mode::from_bits_truncate(0o222)), "write");
+        assert_eq!(describe_access(Mode::empty()), "no access");
+    }
 }
