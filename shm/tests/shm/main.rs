@@ -19,6 +19,7 @@ mod cases;
 mod parity;
 #[path = "../support/runner.rs"]
 mod runner;
+mod source;
 mod support;
 
 use std::process::ExitCode;
@@ -30,7 +31,12 @@ fn main() -> ExitCode {
     runner::run(runner::TestMain {
         role_env: support::CHILD_ENV,
         child_main: helper_main,
-        cases: cases::ALL.iter().chain(parity::ALL).copied().collect(),
+        cases: cases::ALL
+            .iter()
+            .chain(parity::ALL)
+            .chain(source::ALL)
+            .copied()
+            .collect(),
         case_timeout: Duration::from_secs(20),
         leak_check,
         on_timeout: || {
