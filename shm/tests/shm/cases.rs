@@ -651,7 +651,15 @@ fn shm_remap_replaces_a_mapping() {
 }
 
 fn shm_exec_maps_executable() {
-    let seg = private(PAGE);
+    // SHM_EXEC needs execute permission (mode 0700 gives the owner it), unless the
+    // caller has CAP_IPC_OWNER.
+    let seg = guard(
+        Segment::options()
+            .size(PAGE)
+            .mode(Mode::from_bits_truncate(0o700))
+            .create_private()
+            .unwrap(),
+    );
     let map = seg.attach_with(&AttachOptions::new().exec(true)).unwrap();
     let plain = seg.attach_read_only().unwrap();
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
