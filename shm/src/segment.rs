@@ -155,11 +155,14 @@ impl Segment {
     /// on older kernels it needs read permission). That read and the set are two
     /// calls: if another process changes the owner in between, this call puts the old
     /// owner back. [`set_permissions`](Self::set_permissions) sets all three in one
-    /// call and reads nothing.
+    /// call and reads nothing. (In a user namespace that does not map the owner, the
+    /// kernel reports it as the overflow uid, and that is what this would write back;
+    /// use `set_permissions` there too.)
     #[doc(alias = "IPC_SET")]
     pub fn set_mode(&self, mode: Mode) -> Result<()> {
-        let ds = self.read_for_set("change the mode of")?;
-        self.set_permissions(ds.shm_perm.uid, ds.shm_perm.gid, mode)
+        let what = "change the mode of";
+        let ds = self.read_for_set(what)?;
+        self.ipc_set(ds.shm_perm.uid, ds.shm_perm.gid, mode, what)
     }
 
     /// Sets the owner user and group, keeping the permission bits (`IPC_SET`, which
@@ -171,8 +174,10 @@ impl Segment {
     /// neither.
     #[doc(alias = "IPC_SET")]
     pub fn set_owner(&self, uid: u32, gid: u32) -> Result<()> {
-        let ds = self.read_for_set("change the owner of")?;
-        self.set_permissions(uid, gid, Mode::from_bits_truncate(ds.shm_perm.mode & 0o777))
+        let what = "change the owner of";
+        let ds = self.read_for_set(what)?;
+        let mode = Mode::from_bits_truncate(ds.shm_perm.mode & 0o777);
+        self.ipc_set(uid, gid, mode, what)
     }
 
     /// Sets owner user, owner group and permission bits at once: one
@@ -182,6 +187,11 @@ impl Segment {
     /// user namespace is [`ErrorKind::InvalidArgument`].
     #[doc(alias = "IPC_SET")]
     pub fn set_permissions(&self, uid: u32, gid: u32, mode: Mode) -> Result<()> {
+        self.ipc_set(uid, gid, mode, "change the owner and mode of")
+    }
+
+    /// One `IPC_SET` of owner, group and mode; `what` names the change for errors.
+    fn ipc_set(&self, uid: u32, gid: u32, mode: Mode, what: &str) -> Result<()> {
         let mut ds = Shmid64Ds::default();
         ds.shm_perm.uid = uid;
         ds.shm_perm.gid = gid;
@@ -196,7 +206,7 @@ impl Segment {
                     id = self.id
                 ),
             ),
-            _ => id_error(e, self.id, "change the owner and mode of"),
+            _ => id_error(e, self.id, what),
         })
     }
 
