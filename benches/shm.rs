@@ -3,7 +3,7 @@
 //!
 //! One iteration: create a private 64 KiB segment → attach it → write one byte per
 //! page (16 page faults) → detach → remove. `shm` does one more system call than the
-//! libc sequence: `IPC_STAT` after attaching, to learn the size it bounds-checks
+//! libc sequence: `SHM_STAT_ANY` after attaching, to learn the size it bounds-checks
 //! against (see `shm::attach`).
 //!
 //! After criterion's report, prints the ratio of the median and mean times

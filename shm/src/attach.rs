@@ -1,4 +1,9 @@
-//! [`Attachment`]: a segment mapped into this process, detached when dropped.
+//! [`Attachment`]: a segment mapped into this process, detached when dropped, and the
+//! [`Segment`] methods that make one ([`attach`](Segment::attach),
+//! [`attach_read_only`](Segment::attach_read_only), [`attach_with`](Segment::attach_with),
+//! [`attach_replacing`](Segment::attach_replacing),
+//! [`create_private_attached`](Segment::create_private_attached)). This module uses
+//! [`segment`](crate::segment), never the other way round.
 //!
 //! Memory another process can write at any moment is never handed out as a safe
 //! `&[u8]` or `&mut [u8]` — Rust would be entitled to assume it does not change. The
@@ -21,10 +26,13 @@
 //!
 //! An `Attachment` owns its mapping: it is created by one successful `shmat` and
 //! ends with one `shmdt` in `Drop`/[`detach`](Attachment::detach). Its length is
-//! read with `IPC_STAT` *after* attaching, when the attachment pins the segment (ids
-//! are not reused while anything is attached and a segment's size never changes), so
-//! `[ptr, ptr + len)` is always mapped while the `Attachment` lives. Accessors borrow
-//! the `Attachment`, so nothing they return outlives the mapping.
+//! read *after* attaching (`SHM_STAT_ANY`, checked to answer for this id, or
+//! `IPC_STAT`), when the attachment pins the segment (ids are not reused while
+//! anything is attached and a segment's size never changes), so `[ptr, ptr + len)` is
+//! always mapped while the `Attachment` lives. Accessors borrow the `Attachment`, so
+//! nothing they return outlives the mapping. `shmat` never replaces a mapping unless
+//! asked to with `SHM_REMAP`, which only the `unsafe`
+//! [`Segment::attach_replacing`] asks for, on its caller's word.
 
 #![allow(unsafe_code)]
 
@@ -39,7 +47,7 @@ use core::sync::atomic::{
 use linker_tools::sys::Errno;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::segment::{Segment, SegmentInfo, id_error, stat_id};
+use crate::segment::{Segment, SegmentInfo, id_error, id_exists, stat_any_raw, stat_id};
 use crate::sysv::{self, AtFlags, Id, SHMLBA};
 use crate::volatile::{copy_from_shared, copy_to_shared};
 
@@ -55,6 +63,7 @@ use crate::volatile::{copy_from_shared, copy_to_shared};
 /// # Ok::<(), shm::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[must_use = "options do nothing until passed to `Segment::attach_with`; each setter returns the changed options"]
 pub struct AttachOptions {
     addr: usize,
     flags: AtFlags,
@@ -87,7 +96,9 @@ impl AttachOptions {
     }
 
     /// Round the address given to [`at`](Self::at) down to a multiple of [`SHMLBA`]
-    /// (`SHM_RND`).
+    /// (`SHM_RND`). An address below `SHMLBA` is refused ([`ErrorKind::InvalidAddress`],
+    /// no errno) even where the kernel would map it at 0 (`CAP_SYS_RAWIO`): Rust
+    /// assumes nothing lives at the null address.
     pub fn round_down(mut self, yes: bool) -> Self {
         self.flags.set(AtFlags::RND, yes);
         self
@@ -101,6 +112,64 @@ impl AttachOptions {
     /// The requested address (0 for anywhere).
     pub fn addr(&self) -> usize {
         self.addr
+    }
+}
+
+/// Attaching: [`Segment`]'s methods that make an [`Attachment`].
+impl Segment {
+    /// Creates a private segment, attaches it read-write and marks it removed at once:
+    /// the kernel destroys it when the last attachment goes — when the returned
+    /// [`Attachment`] drops, or when the process dies, however it dies — so nothing
+    /// can leak. Other processes can still attach it by
+    /// [`id`](Attachment::id) while it is attached somewhere (a Linux extension).
+    ///
+    /// ```
+    /// let map = shm::Segment::create_private_attached(8192)?;
+    /// let info = map.stat()?;
+    /// assert!(info.is_removed());
+    /// assert_eq!((info.size, info.nattch), (8192, 1));
+    /// # Ok::<(), shm::Error>(())
+    /// ```
+    pub fn create_private_attached(size: usize) -> Result<Attachment> {
+        let seg = Segment::create_private(size)?.remove_on_drop();
+        let map = seg.attach()?;
+        // While `map` is attached, IPC_RMID only marks the segment; if it fails, detach
+        // first and let the guard try once more with nothing attached.
+        if let Err(e) = seg.id_rmid() {
+            drop(map);
+            return Err(e);
+        }
+        let _ = seg.into_inner();
+        Ok(map)
+    }
+
+    /// Attaches the segment read-write anywhere (`shmat(id, NULL, 0)`).
+    #[doc(alias = "shmat")]
+    pub fn attach(&self) -> Result<Attachment> {
+        self.attach_with(&AttachOptions::new())
+    }
+
+    /// Attaches the segment read-only (`SHM_RDONLY`).
+    #[doc(alias = "SHM_RDONLY")]
+    pub fn attach_read_only(&self) -> Result<Attachment> {
+        self.attach_with(&AttachOptions::new().read_only(true))
+    }
+
+    /// Attaches the segment as `options` say (read-only, executable, at an address).
+    pub fn attach_with(&self, options: &AttachOptions) -> Result<Attachment> {
+        Attachment::attach(self.id(), options, false)
+    }
+
+    /// Attaches the segment at `options`' address with `SHM_REMAP`, replacing whatever
+    /// is mapped in that range.
+    ///
+    /// # Safety
+    ///
+    /// The range `[addr, addr + size)` (after `SHM_RND` rounding) must hold no memory
+    /// that Rust code still uses: its old contents are unmapped without notice.
+    #[doc(alias = "SHM_REMAP")]
+    pub unsafe fn attach_replacing(&self, options: &AttachOptions) -> Result<Attachment> {
+        Attachment::attach(self.id(), options, true)
     }
 }
 
@@ -138,6 +207,7 @@ scalar!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64);
 /// assert_eq!(map.atomic_u64(2).unwrap_err().kind(), shm::ErrorKind::Misaligned);
 /// # Ok::<(), shm::Error>(())
 /// ```
+#[must_use = "dropping an Attachment detaches the segment at once"]
 pub struct Attachment {
     ptr: NonNull<u8>,
     len: usize,
@@ -176,8 +246,12 @@ impl Attachment {
         // the Attachment built below (or detached on the error path).
         let raw =
             unsafe { sysv::shmat(id, addr, flags) }.map_err(|e| attach_error(e, id, options))?;
-        // The attachment pins the segment: this size is the one mapped.
-        let len = match sysv::ipc_stat(id) {
+        // The attachment pins the segment: this size is the one mapped. Read it
+        // without a permission check (SHM_STAT_ANY), so that the attach succeeds
+        // whenever `shmat` did, even if the mode changed in between; only kernels
+        // before 4.17 fall back to IPC_STAT, which needs the read permission `shmat`
+        // needed too.
+        let len = match stat_any_raw(id) {
             Ok(ds) => ds.shm_segsz,
             Err(e) => {
                 // SAFETY: `raw` was just attached and nothing refers to it yet.
@@ -445,7 +519,7 @@ fn attach_error(e: Errno, id: Id, options: &AttachOptions) -> Error {
         "read-write"
     };
     match e {
-        Errno::EINVAL if options.addr != 0 && sysv::ipc_stat(id).is_ok() => Error::new(
+        Errno::EINVAL if options.addr != 0 && id_exists(id) => Error::new(
             ErrorKind::InvalidAddress,
             Some(e),
             format!(

@@ -4,9 +4,9 @@
 //!
 //! | module | purpose |
 //! |---|---|
-//! | [`sysv`] | the raw layer: the four calls declared with [`linker_tools::sys!`], typed flags ([`GetFlags`](sysv::GetFlags), [`AtFlags`](sysv::AtFlags)) and commands ([`Command`](sysv::Command)), the x86_64 kernel structures with asserted layouts, [`Key`], [`Id`] and glibc's [`ftok`](sysv::ftok) |
-//! | [`segment`] | [`Segment`]: create, open, inspect ([`SegmentInfo`]), change, lock and remove a segment; [`limits`], [`usage`] and [`list_segments`] (like `ipcs -m`) |
-//! | [`attach`] | [`Attachment`]: a mapped segment with bounds-checked copy, volatile and atomic accessors, `unsafe` raw access, and RAII detach |
+//! | [`sysv`] | the raw layer: the four calls declared with [`linker_tools::sys!`], typed flags ([`GetFlags`](sysv::GetFlags), [`AtFlags`](sysv::AtFlags)) and commands ([`Command`](sysv::Command), any other number through [`shmctl_raw`](sysv::shmctl_raw)), the x86_64 kernel structures with asserted layouts, [`Key`], [`Id`] and glibc's [`ftok`](sysv::ftok) |
+//! | [`segment`] | [`Segment`]: create, open (asking for the [`Access`] you need, or none), inspect ([`SegmentInfo`]), change, lock and remove a segment; [`limits`], [`usage`] and [`list_segments`] (like `ipcs -m`) |
+//! | [`attach`] | [`Attachment`]: a mapped segment with bounds-checked copy, volatile and atomic accessors, `unsafe` raw access, and RAII detach; the [`Segment::attach`] family that makes one |
 //! | [`channel`] | a cross-process message channel in a segment: SPSC ring of variable-length messages, spin-then-futex waiting, zero-copy closures, peer-death detection ([`ErrorKind::PeerGone`]) and validation of everything the peer writes ([`ErrorKind::Corrupt`]) |
 //! | [`error`] | [`Error`]: a [`ErrorKind`] to match, the kernel's errno, and a message naming the size, limit, key or permission involved |
 //!
@@ -17,6 +17,39 @@
 //! [`Segment::create_private_attached`] / [`Attachment::mark_removed`] (removed by the
 //! kernel when the last attachment goes, even if every process using it crashes); or
 //! an explicit [`Segment::remove`].
+//!
+//! The modules depend on each other one way: `error` and `sysv` at the bottom,
+//! then `segment`, then `attach` (which adds the attaching methods to [`Segment`]),
+//! then `channel`.
+//!
+//! # Asking no more than the kernel
+//!
+//! Each call of the safe layer succeeds exactly when the system call it makes would,
+//! for the same caller: the integration tests check it call by call against libc's
+//! wrappers, as the owner, as a member of the group, as another user with read,
+//! write or no permission, and as root. In particular:
+//!
+//! - [`Segment::open`] asks for no access (`shmget(key, 0, 0)`), so a process that
+//!   may only read a segment opens it and attaches it read-only; ask for more with
+//!   [`SegmentOptions::access`]. A *create* sends its mode, which the kernel also
+//!   checks against an existing segment.
+//! - [`Segment::set_mode`] and [`Segment::set_owner`] need only what `IPC_SET` needs
+//!   (ownership, or `CAP_SYS_ADMIN`), not read permission: an owner who set mode `0`
+//!   can restore it. They read the other half of the record with `SHM_STAT_ANY`;
+//!   [`Segment::set_permissions`] sets all three fields in one call.
+//! - [`Segment::stat`] is `IPC_STAT` and needs read permission; [`Segment::stat_any`]
+//!   and [`Segment::size`] need none (Linux 4.17 and later).
+//!
+//! The one refusal of the safe layer's own is an attach address that `SHM_RND` would
+//! round down to 0 (see [`AttachOptions::round_down`]).
+//!
+//! # Where the `unsafe` is
+//!
+//! `#![deny(unsafe_code)]` holds for the crate but four modules, each with a
+//! `# Safety` paragraph for its one story: [`sysv`] (what each call does to this
+//! process's memory), [`attach`] (an attachment owns its mapping and its bounds),
+//! `volatile` (copies between shared and private memory) and `channel::raw`
+//! (pointers into a channel's header and ring, and its futex words).
 //!
 //! # Example
 //!
@@ -57,7 +90,7 @@ pub use attach::{AttachOptions, Attachment, Scalar};
 pub use error::{Error, ErrorKind, Result};
 pub use linker_tools::sys::{Errno, Mode, Pid};
 pub use segment::{
-    DEFAULT_MODE, Limits, RemoveOnDrop, Segment, SegmentInfo, SegmentOptions, Usage, limits,
-    list_segments, usage,
+    Access, DEFAULT_MODE, Limits, RemoveOnDrop, Segment, SegmentInfo, SegmentOptions, Usage,
+    limits, list_segments, usage,
 };
 pub use sysv::{Id, Key};

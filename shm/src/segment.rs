@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime};
 
 use linker_tools::sys::{Errno, Mode, Pid};
 
-use crate::attach::{AttachOptions, Attachment};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sysv::{self, GetFlags, HugePageSize, Id, Key, Shmid64Ds, StateFlags};
 
@@ -45,6 +44,7 @@ pub const DEFAULT_MODE: Mode = Mode::RUSR.union(Mode::WUSR);
 /// # Ok::<(), shm::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[must_use = "a Segment is only a handle: dropping it leaves the segment in the kernel (remove it, or keep its id)"]
 pub struct Segment {
     id: Id,
     key: Key,
@@ -54,7 +54,11 @@ impl Segment {
     /// Creates a segment of `size` bytes for `key`, or opens the existing one (which
     /// must be at least `size` bytes). Permissions: [`DEFAULT_MODE`] (`0600`).
     ///
-    /// `shmget(key, size, IPC_CREAT | 0600)`.
+    /// `shmget(key, size, IPC_CREAT | 0600)`. The kernel reads the permission bits
+    /// both ways: a new segment gets them, and an existing one is opened only if the
+    /// caller has every access they name (read and write, for `0600`). To open a
+    /// segment you may only read, use [`open`](Self::open) or
+    /// [`SegmentOptions::access`].
     #[doc(alias = "shmget")]
     #[doc(alias = "IPC_CREAT")]
     pub fn create(key: Key, size: usize) -> Result<Segment> {
@@ -77,41 +81,20 @@ impl Segment {
         SegmentOptions::new().size(size).create_private()
     }
 
-    /// Creates a private segment, attaches it read-write and marks it removed at once:
-    /// the kernel destroys it when the last attachment goes — when the returned
-    /// [`Attachment`] drops, or when the process dies, however it dies — so nothing
-    /// can leak. Other processes can still attach it by
-    /// [`id`](Attachment::id) while it is attached somewhere (a Linux extension).
+    /// Opens the existing segment for `key`, whatever its size and whatever the caller
+    /// may do with it.
     ///
-    /// ```
-    /// let map = shm::Segment::create_private_attached(8192)?;
-    /// let info = map.stat()?;
-    /// assert!(info.is_removed());
-    /// assert_eq!((info.size, info.nattch), (8192, 1));
-    /// # Ok::<(), shm::Error>(())
-    /// ```
-    pub fn create_private_attached(size: usize) -> Result<Attachment> {
-        let seg = Segment::create_private(size)?.remove_on_drop();
-        let map = seg.attach()?;
-        // While `map` is attached, IPC_RMID only marks the segment; if it fails, detach
-        // first and let the guard try once more with nothing attached.
-        if let Err(e) = seg.id_rmid() {
-            drop(map);
-            return Err(e);
-        }
-        let _ = seg.into_inner();
-        Ok(map)
-    }
-
-    /// Opens the existing segment for `key`, whatever its size.
-    ///
-    /// `shmget(key, 0, 0)`; fails with [`ErrorKind::NotFound`] if there is none.
+    /// `shmget(key, 0, 0)`: it asks for no access, so the kernel checks none; the
+    /// calls that need a permission ([`attach`](Self::attach) needs read, and write
+    /// unless read-only; [`stat`](Self::stat) needs read) check it when they are made.
+    /// Ask for access up front with [`SegmentOptions::access`]. Fails with
+    /// [`ErrorKind::NotFound`] if the key has no segment.
     pub fn open(key: Key) -> Result<Segment> {
         SegmentOptions::new().open(key)
     }
 
-    /// Options for creating or opening a segment: size, permissions, exclusive
-    /// create, huge pages, no swap reservation.
+    /// Options for creating or opening a segment: size, permissions, the access to
+    /// check when opening, exclusive create, huge pages, no swap reservation.
     pub fn options() -> SegmentOptions {
         SegmentOptions::new()
     }
@@ -137,45 +120,111 @@ impl Segment {
     }
 
     /// `shmctl(IPC_STAT)`: size, owner, creator, permissions, attach count and times.
+    /// Needs read permission, as `IPC_STAT` does; [`stat_any`](Self::stat_any) needs
+    /// none.
     #[doc(alias = "IPC_STAT")]
     #[doc(alias = "shmctl")]
     pub fn stat(&self) -> Result<SegmentInfo> {
         stat_id(self.id)
     }
 
-    /// The size in bytes (`IPC_STAT`).
-    pub fn size(&self) -> Result<usize> {
-        Ok(self.stat()?.size)
+    /// The same information as [`stat`](Self::stat), without read permission:
+    /// `shmctl(SHM_STAT_ANY)` (Linux 4.17) on the id's slot in the kernel's table,
+    /// checked to hold this id — what `ipcs -m` and `/proc/sysvipc/shm` show anyone.
+    ///
+    /// On a kernel without `SHM_STAT_ANY` (or one whose security module refuses it)
+    /// this is `IPC_STAT`, which needs read permission.
+    #[doc(alias = "SHM_STAT_ANY")]
+    pub fn stat_any(&self) -> Result<SegmentInfo> {
+        let ds = stat_any_raw(self.id).map_err(|e| id_error(e, self.id, "read"))?;
+        Ok(SegmentInfo::from_raw(self.id, &ds))
     }
 
-    /// Sets the permission bits (`IPC_SET`; the owner is kept). Only the low nine
-    /// bits of `mode` count.
+    /// The size in bytes, from [`stat_any`](Self::stat_any) (no read permission
+    /// needed since Linux 4.17).
+    pub fn size(&self) -> Result<usize> {
+        Ok(self.stat_any()?.size)
+    }
+
+    /// Sets the permission bits, keeping the owner: `shmctl(IPC_SET)`, which the owner,
+    /// the creator and `CAP_SYS_ADMIN` may make whatever the current mode (an owner
+    /// who set mode `0` can restore it). Only the low nine bits of `mode` count.
+    ///
+    /// `IPC_SET` writes owner and mode together, so the current owner is read first
+    /// with [`stat_any`](Self::stat_any) (which needs no permission since Linux 4.17;
+    /// on older kernels it needs read permission). That read and the set are two
+    /// calls: if another process changes the owner in between, this call puts the old
+    /// owner back. [`set_permissions`](Self::set_permissions) sets all three in one
+    /// call and reads nothing. (In a user namespace that does not map the owner, the
+    /// kernel reports it as the overflow uid, and that is what this would write back;
+    /// use `set_permissions` there too.)
     #[doc(alias = "IPC_SET")]
     pub fn set_mode(&self, mode: Mode) -> Result<()> {
-        self.set(
-            |ds| ds.shm_perm.mode = mode.bits() & 0o777,
-            "change the mode of",
-        )
+        let what = "change the mode of";
+        let ds = self.read_for_set(what)?;
+        self.ipc_set(ds.shm_perm.uid, ds.shm_perm.gid, mode, what)
     }
 
-    /// Sets the owner user and group (`IPC_SET`; the permissions are kept). The
-    /// creator ids never change.
+    /// Sets the owner user and group, keeping the permission bits (`IPC_SET`, which
+    /// the owner, the creator and `CAP_SYS_ADMIN` may make). The creator ids never
+    /// change.
+    ///
+    /// The current mode is read first, with the same read and the same race as
+    /// [`set_mode`](Self::set_mode); [`set_permissions`](Self::set_permissions) has
+    /// neither.
     #[doc(alias = "IPC_SET")]
     pub fn set_owner(&self, uid: u32, gid: u32) -> Result<()> {
-        self.set(
-            |ds| {
-                ds.shm_perm.uid = uid;
-                ds.shm_perm.gid = gid;
-            },
-            "change the owner of",
-        )
+        let what = "change the owner of";
+        let ds = self.read_for_set(what)?;
+        let mode = Mode::from_bits_truncate(ds.shm_perm.mode & 0o777);
+        self.ipc_set(uid, gid, mode, what)
     }
 
-    fn set(&self, edit: impl FnOnce(&mut Shmid64Ds), what: &str) -> Result<()> {
-        let mut ds = sysv::ipc_stat(self.id).map_err(|e| id_error(e, self.id, "read"))?;
-        ds.shm_perm.mode &= 0o777;
-        edit(&mut ds);
-        sysv::ipc_set(self.id, &ds).map_err(|e| id_error(e, self.id, what))
+    /// Sets owner user, owner group and permission bits at once: one
+    /// `shmctl(IPC_SET)`, reading nothing, so it succeeds exactly when the kernel lets
+    /// the caller change the segment (its owner, its creator, or `CAP_SYS_ADMIN`).
+    /// Only the low nine bits of `mode` count; an id that is not valid in the caller's
+    /// user namespace is [`ErrorKind::InvalidArgument`].
+    #[doc(alias = "IPC_SET")]
+    pub fn set_permissions(&self, uid: u32, gid: u32, mode: Mode) -> Result<()> {
+        self.ipc_set(uid, gid, mode, "change the owner and mode of")
+    }
+
+    /// One `IPC_SET` of owner, group and mode; `what` names the change for errors.
+    fn ipc_set(&self, uid: u32, gid: u32, mode: Mode, what: &str) -> Result<()> {
+        let mut ds = Shmid64Ds::default();
+        ds.shm_perm.uid = uid;
+        ds.shm_perm.gid = gid;
+        ds.shm_perm.mode = mode.bits() & 0o777;
+        sysv::ipc_set(self.id, &ds).map_err(|e| match e {
+            Errno::EINVAL if id_exists(self.id) => Error::new(
+                ErrorKind::InvalidArgument,
+                Some(e),
+                format!(
+                    "cannot set owner uid {uid} gid {gid} on segment id {id}: not a valid \
+                     user and group in this user namespace",
+                    id = self.id
+                ),
+            ),
+            _ => id_error(e, self.id, what),
+        })
+    }
+
+    /// The segment's current record for a read-modify-write `IPC_SET`.
+    fn read_for_set(&self, what: &str) -> Result<Shmid64Ds> {
+        stat_any_raw(self.id).map_err(|e| match e {
+            Errno::EACCES => Error::new(
+                ErrorKind::PermissionDenied,
+                Some(e),
+                format!(
+                    "cannot {what} segment id {id}: its current owner and mode cannot be \
+                     read (SHM_STAT_ANY needs Linux 4.17; IPC_STAT needs read permission); \
+                     set all three with Segment::set_permissions",
+                    id = self.id
+                ),
+            ),
+            _ => id_error(e, self.id, what),
+        })
     }
 
     /// Removes the segment (`IPC_RMID`): at once if nothing is attached, otherwise
@@ -185,7 +234,7 @@ impl Segment {
         self.id_rmid()
     }
 
-    fn id_rmid(&self) -> Result<()> {
+    pub(crate) fn id_rmid(&self) -> Result<()> {
         sysv::ipc_rmid(self.id).map_err(|e| id_error(e, self.id, "remove"))
     }
 
@@ -195,47 +244,18 @@ impl Segment {
         RemoveOnDrop(Some(self))
     }
 
-    /// Locks the segment's pages in memory (`SHM_LOCK`; needs `CAP_IPC_LOCK` or
-    /// ownership within `RLIMIT_MEMLOCK`).
+    /// Locks the segment's pages in memory (`SHM_LOCK`; needs `CAP_IPC_LOCK`, or
+    /// ownership and a non-zero `RLIMIT_MEMLOCK`).
     #[doc(alias = "SHM_LOCK")]
     pub fn lock(&self) -> Result<()> {
         sysv::shm_lock(self.id).map_err(|e| id_error(e, self.id, "lock"))
     }
 
-    /// Lets the segment's pages be swapped again (`SHM_UNLOCK`).
+    /// Lets the segment's pages be swapped again (`SHM_UNLOCK`; the same privilege as
+    /// [`lock`](Self::lock)).
     #[doc(alias = "SHM_UNLOCK")]
     pub fn unlock(&self) -> Result<()> {
         sysv::shm_unlock(self.id).map_err(|e| id_error(e, self.id, "unlock"))
-    }
-
-    /// Attaches the segment read-write anywhere (`shmat(id, NULL, 0)`).
-    #[doc(alias = "shmat")]
-    pub fn attach(&self) -> Result<Attachment> {
-        self.attach_with(&AttachOptions::new())
-    }
-
-    /// Attaches the segment read-only (`SHM_RDONLY`).
-    #[doc(alias = "SHM_RDONLY")]
-    pub fn attach_read_only(&self) -> Result<Attachment> {
-        self.attach_with(&AttachOptions::new().read_only(true))
-    }
-
-    /// Attaches the segment as `options` say (read-only, executable, at an address).
-    pub fn attach_with(&self, options: &AttachOptions) -> Result<Attachment> {
-        Attachment::attach(self.id, options, false)
-    }
-
-    /// Attaches the segment at `options`' address with `SHM_REMAP`, replacing whatever
-    /// is mapped in that range.
-    ///
-    /// # Safety
-    ///
-    /// The range `[addr, addr + size)` (after `SHM_RND` rounding) must hold no memory
-    /// that Rust code still uses: its old contents are unmapped without notice.
-    #[doc(alias = "SHM_REMAP")]
-    #[allow(unsafe_code)]
-    pub unsafe fn attach_replacing(&self, options: &AttachOptions) -> Result<Attachment> {
-        Attachment::attach(self.id, options, true)
     }
 }
 
@@ -243,6 +263,7 @@ impl Segment {
 ///
 /// Dereferences to the segment; [`into_inner`](Self::into_inner) disarms it.
 #[derive(Debug)]
+#[must_use = "dropping the guard removes the segment at once"]
 pub struct RemoveOnDrop(Option<Segment>);
 
 impl RemoveOnDrop {
@@ -272,7 +293,35 @@ impl Drop for RemoveOnDrop {
     }
 }
 
+bitflags::bitflags! {
+    /// The access a caller asks for when it opens an existing segment by key: the bits
+    /// `shmget` checks against the segment's permissions ([`SegmentOptions::access`]).
+    ///
+    /// The kernel grants a request if the caller's class (owner or creator, group,
+    /// others) has every access named, or if it has `CAP_IPC_OWNER`; asking for
+    /// nothing ([`Access::empty`], the default) is granted to anyone.
+    ///
+    /// ```
+    /// use shm::Access;
+    /// assert_eq!((Access::READ | Access::WRITE).bits(), 0o666);
+    /// assert!(Access::default().is_empty());
+    /// ```
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+    pub struct Access: u32 {
+        /// Read permission (`S_IRUGO`): what a read-only attach needs.
+        const READ = 0o444;
+        /// Write permission (`S_IWUGO`): with `READ`, what a read-write attach needs.
+        const WRITE = 0o222;
+    }
+}
+
 /// How to create or open a segment; build with [`Segment::options`].
+///
+/// `shmget(2)` takes one set of permission bits and uses it two ways: a segment it
+/// creates gets them as its mode, and an existing segment is opened only if the
+/// caller has the access they name. So these options send [`mode`](Self::mode) when
+/// they may create (`create`, `exclusive`, a private key) and [`access`](Self::access)
+/// (nothing, by default) when they only open.
 ///
 /// ```
 /// use shm::{Mode, Segment};
@@ -286,9 +335,11 @@ impl Drop for RemoveOnDrop {
 /// # Ok::<(), shm::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[must_use = "options do nothing until `open` or `create_private`; each setter returns the changed options"]
 pub struct SegmentOptions {
     size: usize,
     mode: Mode,
+    access: Access,
     create: bool,
     exclusive: bool,
     huge_pages: Option<HugePageSize>,
@@ -302,11 +353,12 @@ impl Default for SegmentOptions {
 }
 
 impl SegmentOptions {
-    /// Open only, size 0 (any), mode `0600`.
+    /// Open only, size 0 (any), no access asked for; mode `0600` if told to create.
     pub fn new() -> Self {
         Self {
             size: 0,
             mode: DEFAULT_MODE,
+            access: Access::empty(),
             create: false,
             exclusive: false,
             huge_pages: None,
@@ -320,9 +372,28 @@ impl SegmentOptions {
         self
     }
 
-    /// Permissions of a created segment (low nine bits).
+    /// Permissions of a created segment (low nine bits). With [`create`](Self::create)
+    /// and an existing segment, the kernel also checks the caller has the access these
+    /// bits name.
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// The access to check when only opening (no `create`/`exclusive`): the call
+    /// fails with [`ErrorKind::PermissionDenied`] unless the caller has it. Default:
+    /// none, so opening finds any segment, and each later call checks what it needs.
+    ///
+    /// ```
+    /// use shm::{Access, Segment};
+    /// let key = shm::Key::from_raw(0x5348_1000 | (std::process::id() as i32 & 0xfff));
+    /// let seg = Segment::create_exclusive(key, 4096)?.remove_on_drop();
+    /// let again = Segment::options().access(Access::READ | Access::WRITE).open(key)?;
+    /// assert_eq!(again.id(), seg.id());
+    /// # Ok::<(), shm::Error>(())
+    /// ```
+    pub fn access(mut self, access: Access) -> Self {
+        self.access = access;
         self
     }
 
@@ -369,12 +440,25 @@ impl SegmentOptions {
         f
     }
 
-    /// `shmget(key, size, flags | mode)`.
+    /// The permission bits `shmget` gets for `key`: the creation [`mode`](Self::mode)
+    /// when the call may create (`create`, `exclusive`, or [`Key::PRIVATE`]), else
+    /// the [`access`](Self::access) to check.
+    pub fn permission_bits(&self, key: Key) -> Mode {
+        if self.create || self.exclusive || key.is_private() {
+            Mode::from_bits_truncate(self.mode.bits() & 0o777)
+        } else {
+            Mode::from_bits_truncate(self.access.bits())
+        }
+    }
+
+    /// `shmget(key, size, flags | permission bits)` (see
+    /// [`permission_bits`](Self::permission_bits)).
     #[doc(alias = "shmget")]
     pub fn open(&self, key: Key) -> Result<Segment> {
         let flags = self.flags();
-        let id = sysv::shmget(key, self.size, flags, self.mode)
-            .map_err(|e| get_error(e, key, self.size, flags))?;
+        let perm = self.permission_bits(key);
+        let id = sysv::shmget(key, self.size, flags, perm)
+            .map_err(|e| get_error(e, key, self.size, flags, perm))?;
         Ok(Segment { id, key })
     }
 
@@ -480,9 +564,44 @@ impl fmt::Display for SegmentInfo {
     }
 }
 
+/// `IPC_STAT` of `id`, explained.
 pub(crate) fn stat_id(id: Id) -> Result<SegmentInfo> {
     let ds = sysv::ipc_stat(id).map_err(|e| id_error(e, id, "read"))?;
     Ok(SegmentInfo::from_raw(id, &ds))
+}
+
+/// The slots of the kernel's table that may hold segment `id`: its low 15 bits, and
+/// its low 24 bits if those differ (`ipcmni_extend`, Linux 5.6, widens the index from
+/// 15 to 24 bits and narrows the sequence number above it). None for a negative id.
+fn slots(id: Id) -> [Option<i32>; 2] {
+    let raw = id.as_raw();
+    if raw < 0 {
+        return [None, None];
+    }
+    let (narrow, wide) = (raw & ((1 << 15) - 1), raw & ((1 << 24) - 1));
+    [Some(narrow), (wide != narrow).then_some(wide)]
+}
+
+/// The kernel's record of segment `id`, read without a permission check:
+/// `SHM_STAT_ANY` on the id's slot in the kernel's table (its low 15 bits, or 24 with
+/// `ipcmni_extend`), accepted only if the slot holds this very id. If no slot
+/// answers with it — the id is gone, or the kernel predates `SHM_STAT_ANY` (4.17) or
+/// refuses it — the answer is `IPC_STAT`'s, which decides between the two (and needs
+/// read permission).
+pub(crate) fn stat_any_raw(id: Id) -> core::result::Result<Shmid64Ds, Errno> {
+    for index in slots(id).into_iter().flatten() {
+        if let Ok((found, ds)) = sysv::shm_stat_any(index) {
+            if found == id {
+                return Ok(ds);
+            }
+        }
+    }
+    sysv::ipc_stat(id)
+}
+
+/// Whether segment `id` exists (for error messages; one or two calls).
+pub(crate) fn id_exists(id: Id) -> bool {
+    matches!(stat_any_raw(id), Ok(_) | Err(Errno::EACCES | Errno::EPERM))
 }
 
 /// The system's limits on shared memory, from `shmctl(IPC_INFO)`.
@@ -608,8 +727,24 @@ fn describe_key(key: Key) -> Option<String> {
     ))
 }
 
+/// The access `shmget` checks for permission bits `perm`, in words (the kernel folds
+/// the three classes together: `0600` asks for read and write).
+fn describe_access(perm: Mode) -> &'static str {
+    let b = perm.bits();
+    match ((b >> 6) | (b >> 3) | b) & 0o7 {
+        0 => "no access",
+        1 => "execute",
+        2 => "write",
+        3 => "write and execute",
+        4 => "read",
+        5 => "read and execute",
+        6 => "read and write",
+        _ => "read, write and execute",
+    }
+}
+
 /// Explains a failed `shmget`.
-fn get_error(e: Errno, key: Key, size: usize, flags: GetFlags) -> Error {
+fn get_error(e: Errno, key: Key, size: usize, flags: GetFlags, perm: Mode) -> Error {
     let (kind, message) = match e {
         Errno::ENOENT => (
             ErrorKind::NotFound,
@@ -624,13 +759,18 @@ fn get_error(e: Errno, key: Key, size: usize, flags: GetFlags) -> Error {
                 None => format!("segment key {key} already exists; exclusive create refused"),
             },
         ),
-        Errno::EACCES => (
-            ErrorKind::PermissionDenied,
-            match describe_key(key) {
-                Some(d) => format!("permission denied opening segment key {key} ({d})"),
-                None => format!("permission denied opening segment key {key}"),
-            },
-        ),
+        Errno::EACCES => {
+            let asked = describe_access(perm);
+            (
+                ErrorKind::PermissionDenied,
+                match describe_key(key) {
+                    Some(d) => {
+                        format!("permission denied opening segment key {key} for {asked} ({d})")
+                    }
+                    None => format!("permission denied opening segment key {key} for {asked}"),
+                },
+            )
+        }
         Errno::EPERM if flags.contains(GetFlags::HUGETLB) => (
             ErrorKind::PermissionDenied,
             "SHM_HUGETLB needs CAP_IPC_LOCK or membership in the group vm.hugetlb_shm_group"
@@ -732,7 +872,7 @@ pub(crate) fn id_error(e: Errno, id: Id, what: &str) -> Error {
         ),
         Errno::EACCES => (
             ErrorKind::PermissionDenied,
-            match sysv::ipc_stat(id).ok().or_else(|| find_by_id(id)) {
+            match stat_any_raw(id).ok() {
                 Some(ds) => format!(
                     "permission denied to {what} segment id {id} (mode {:04o}, owner uid {})",
                     ds.shm_perm.mode & 0o777,
@@ -757,11 +897,32 @@ pub(crate) fn id_error(e: Errno, id: Id, what: &str) -> Error {
     Error::new(kind, Some(e), message)
 }
 
-/// The kernel record of `id`, read without a permission check (`SHM_STAT_ANY`).
-pub(crate) fn find_by_id(id: Id) -> Option<Shmid64Ds> {
-    let (max, _) = sysv::shm_info().ok()?;
-    (0..=max).find_map(|i| match sysv::shm_stat_any(i) {
-        Ok((found, ds)) if found == id => Some(ds),
-        _ => None,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_cover_both_index_widths() {
+        // Classic: index in the low 15 bits, sequence number above.
+        let classic = Id::from_raw((7 << 15) | 123);
+        assert_eq!(slots(classic), [Some(123), Some((7 << 15) | 123)]);
+        // ipcmni_extend: index in the low 24 bits.
+        let extended = Id::from_raw((3 << 24) | (5 << 15) | 9);
+        assert_eq!(slots(extended), [Some(9), Some((5 << 15) | 9)]);
+        // The first segment of a boot, and a small id: one slot.
+        assert_eq!(slots(Id::from_raw(0)), [Some(0), None]);
+        assert_eq!(slots(Id::from_raw(42)), [Some(42), None]);
+        assert_eq!(slots(Id::from_raw(-1)), [None, None]);
+    }
+
+    #[test]
+    fn describe_access_folds_the_three_classes() {
+        assert_eq!(
+            describe_access(Mode::from_bits_truncate(0o600)),
+            "read and write"
+        );
+        assert_eq!(describe_access(Mode::from_bits_truncate(0o004)), "read");
+        assert_eq!(describe_access(Mode::from_bits_truncate(0o222)), "write");
+        assert_eq!(describe_access(Mode::empty()), "no access");
+    }
 }

@@ -12,7 +12,7 @@
 //! | `shmget(2)` | [`shmget`] | `shmget(2)` |
 //! | `shmat(2)` | [`shmat`] (`unsafe`) | `shmop(2)` |
 //! | `shmdt(2)` | [`shmdt`] (`unsafe`) | `shmop(2)` |
-//! | `shmctl(2)` | [`shmctl`] (`unsafe`, any [`Command`]); safe: [`ipc_stat`], [`ipc_set`], [`ipc_rmid`], [`ipc_info`], [`shm_info`], [`shm_stat`], [`shm_stat_any`], [`shm_lock`], [`shm_unlock`] | `shmctl(2)` |
+//! | `shmctl(2)` | [`shmctl`] (`unsafe`, any [`Command`]), [`shmctl_raw`] (`unsafe`, any command number); safe: [`ipc_stat`], [`ipc_set`], [`ipc_rmid`], [`ipc_info`], [`shm_info`], [`shm_stat`], [`shm_stat_any`], [`shm_lock`], [`shm_unlock`] | `shmctl(2)` |
 //! | — | [`ftok`] (glibc's formula over `stat(2)`) | `ftok(3)` |
 //!
 //! The structures are the ones x86_64 Linux really uses: `shmctl` on x86_64 always
@@ -22,11 +22,14 @@
 //!
 //! # Safety
 //!
+//! The one story here: what the kernel does to this process's memory in each call.
 //! `shmat` creates a mapping and `shmdt` removes one, so both are `unsafe`: the
-//! caller decides which memory the process may still use. [`shmctl`] writes through a
-//! raw buffer pointer, so the generic form is `unsafe`; each safe command function
-//! passes a buffer of exactly the structure its command uses. The other calls affect
-//! only kernel objects, never this process's memory.
+//! caller decides which memory the process may still use. [`shmctl`] and
+//! [`shmctl_raw`] read or write through a raw buffer pointer, so the generic forms are
+//! `unsafe`; each safe command function passes a buffer of exactly the structure its
+//! command uses, owned by the function for the call. `shmget` affects only kernel
+//! objects, never this process's memory, and is safe. [`Id`]'s `SysRet` is `unsafe`
+//! only by the trait's definition: an id is a plain integer.
 
 #![allow(unsafe_code)]
 
@@ -116,6 +119,7 @@ unsafe impl SysArg for Key {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 #[repr(transparent)]
 #[doc(alias = "shmid")]
+#[must_use = "an Id may be the only way to reach a segment (always, for a private one): dropping it unused can leak the segment"]
 pub struct Id(i32);
 
 impl Id {
@@ -333,12 +337,43 @@ pub enum Command {
     ShmStatAny = 15,
 }
 
-// SAFETY: a plain value (an id, number or flag word), never an address.
+impl Command {
+    /// The command's number, as `shmctl(2)` takes it.
+    pub const fn as_raw(self) -> i32 {
+        self as i32
+    }
+
+    /// The command numbered `raw`, if this enum names it. For any other number (a
+    /// command of a newer or patched kernel, or a probe) use [`shmctl_raw`].
+    ///
+    /// ```
+    /// use shm::sysv::Command;
+    /// assert_eq!(Command::from_raw(15), Some(Command::ShmStatAny));
+    /// assert_eq!(Command::from_raw(Command::Lock.as_raw()), Some(Command::Lock));
+    /// assert_eq!(Command::from_raw(-1), None);
+    /// ```
+    pub const fn from_raw(raw: i32) -> Option<Command> {
+        Some(match raw {
+            0 => Command::Rmid,
+            1 => Command::Set,
+            2 => Command::Stat,
+            3 => Command::IpcInfo,
+            11 => Command::Lock,
+            12 => Command::Unlock,
+            13 => Command::ShmStat,
+            14 => Command::ShmInfo,
+            15 => Command::ShmStatAny,
+            _ => return None,
+        })
+    }
+}
+
+// SAFETY: a plain value (a command number), never an address.
 unsafe impl SysArg for Command {
     const CLASS: ArgClass = ArgClass::Value;
     #[inline(always)]
     fn into_arg(self) -> usize {
-        (self as i32).into_arg()
+        self.as_raw().into_arg()
     }
 }
 
@@ -491,14 +526,31 @@ const _: () = {
 };
 
 linker_tools::sys! {
-    /// `shmget(2)` with the flags and permissions already combined.
+    /// `shmget(2)` with the flags and permissions already combined. It touches no
+    /// memory of this process, so it is safe.
     fn raw_shmget(key: Key, size: usize, flags: u32) -> Result<Id> = shmget;
     /// `shmat(2)`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`shmat`]: with `SHM_REMAP` the new mapping replaces whatever was
+    /// mapped at `addr`, which must hold nothing Rust still uses.
     unsafe fn raw_shmat(id: Id, addr: *const c_void, flags: AtFlags) -> Result<*mut c_void> = shmat;
     /// `shmdt(2)`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`shmdt`]: the attachment at `addr` disappears, so nothing may use it
+    /// afterwards.
     unsafe fn raw_shmdt(addr: *const c_void) -> Result<()> = shmdt;
-    /// `shmctl(2)`; `id` is an index for `SHM_STAT`/`SHM_STAT_ANY`.
-    unsafe fn raw_shmctl(id: i32, cmd: Command, buf: *mut c_void) -> Result<i32> = shmctl;
+    /// `shmctl(2)` with a command number; `id` is an index for
+    /// `SHM_STAT`/`SHM_STAT_ANY`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`shmctl_raw`]: `buf` must be valid for whatever command `cmd` reads
+    /// or writes through it.
+    unsafe fn raw_shmctl(id: i32, cmd: i32, buf: *mut c_void) -> Result<i32> = shmctl;
 }
 
 /// `shmget(2)`: the id of the segment for `key`, creating it with `flags` and the
@@ -567,6 +619,30 @@ pub unsafe fn shmdt(addr: *const c_void) -> Result<(), Errno> {
 /// [`ShmInfo`] for `SHM_INFO`.
 pub unsafe fn shmctl(id: i32, cmd: Command, buf: *mut c_void) -> Result<i32, Errno> {
     // SAFETY: forwarded from this function's contract.
+    unsafe { raw_shmctl(id, cmd.as_raw(), buf) }
+}
+
+/// `shmctl(2)` with any command number, named by [`Command`] or not: the escape hatch
+/// for a command of a newer or patched kernel, or for probing. Linux answers a number
+/// it does not know (a negative one included) with `EINVAL`, as libc's `shmctl` does.
+///
+/// ```
+/// use shm::sysv::shmctl_raw;
+/// use shm::Errno;
+/// // SAFETY: an unknown command reads and writes no buffer (and there is none).
+/// assert_eq!(unsafe { shmctl_raw(0, -1, core::ptr::null_mut()) }, Err(Errno::EINVAL));
+/// ```
+///
+/// See `shmctl(2)`.
+///
+/// # Safety
+///
+/// `buf` must be valid for whatever command `cmd` reads or writes through it on the
+/// running kernel (for the numbers [`Command`] names, see [`shmctl`]). A command that
+/// takes no buffer, or a number the kernel rejects, touches none.
+#[doc(alias = "shmctl")]
+pub unsafe fn shmctl_raw(id: i32, cmd: i32, buf: *mut c_void) -> Result<i32, Errno> {
+    // SAFETY: forwarded from this function's contract.
     unsafe { raw_shmctl(id, cmd, buf) }
 }
 
@@ -578,21 +654,24 @@ pub unsafe fn shmctl(id: i32, cmd: Command, buf: *mut c_void) -> Result<i32, Err
 pub fn ipc_stat(id: Id) -> Result<Shmid64Ds, Errno> {
     let mut ds = Shmid64Ds::default();
     // SAFETY: IPC_STAT writes one Shmid64Ds, and `ds` is one.
-    unsafe { raw_shmctl(id.0, Command::Stat, (&raw mut ds).cast())? };
+    unsafe { raw_shmctl(id.0, Command::Stat.as_raw(), (&raw mut ds).cast())? };
     Ok(ds)
 }
 
 /// `shmctl(id, IPC_SET)`: sets the owner uid/gid and the permission bits (low 9 bits
 /// of `mode`) from `ds.shm_perm`; everything else in `ds` is ignored.
 ///
-/// Errors: `EINVAL`/`EIDRM`, `EPERM` (caller is neither owner, creator nor
-/// `CAP_SYS_ADMIN`).
+/// Needs no permission bits, only ownership: the caller must be the owner, the creator
+/// or have `CAP_SYS_ADMIN`.
+///
+/// Errors: `EINVAL`/`EIDRM` (no such id; also a uid or gid not valid in the caller's
+/// user namespace), `EPERM` (caller is neither owner, creator nor `CAP_SYS_ADMIN`).
 #[doc(alias = "shmctl")]
 #[doc(alias = "IPC_SET")]
 pub fn ipc_set(id: Id, ds: &Shmid64Ds) -> Result<(), Errno> {
     let mut copy = *ds;
     // SAFETY: IPC_SET reads one Shmid64Ds, and `copy` is one (the kernel only reads).
-    unsafe { raw_shmctl(id.0, Command::Set, (&raw mut copy).cast())? };
+    unsafe { raw_shmctl(id.0, Command::Set.as_raw(), (&raw mut copy).cast())? };
     Ok(())
 }
 
@@ -605,7 +684,7 @@ pub fn ipc_set(id: Id, ds: &Shmid64Ds) -> Result<(), Errno> {
 #[doc(alias = "IPC_RMID")]
 pub fn ipc_rmid(id: Id) -> Result<(), Errno> {
     // SAFETY: IPC_RMID uses no buffer.
-    unsafe { raw_shmctl(id.0, Command::Rmid, core::ptr::null_mut())? };
+    unsafe { raw_shmctl(id.0, Command::Rmid.as_raw(), core::ptr::null_mut())? };
     Ok(())
 }
 
@@ -616,7 +695,7 @@ pub fn ipc_rmid(id: Id) -> Result<(), Errno> {
 pub fn ipc_info() -> Result<(i32, Shminfo64), Errno> {
     let mut info = Shminfo64::default();
     // SAFETY: IPC_INFO (64-bit ABI) writes one Shminfo64, and `info` is one.
-    let max = unsafe { raw_shmctl(0, Command::IpcInfo, (&raw mut info).cast())? };
+    let max = unsafe { raw_shmctl(0, Command::IpcInfo.as_raw(), (&raw mut info).cast())? };
     Ok((max, info))
 }
 
@@ -627,7 +706,7 @@ pub fn ipc_info() -> Result<(i32, Shminfo64), Errno> {
 pub fn shm_info() -> Result<(i32, ShmInfo), Errno> {
     let mut info = ShmInfo::default();
     // SAFETY: SHM_INFO writes one ShmInfo, and `info` is one.
-    let max = unsafe { raw_shmctl(0, Command::ShmInfo, (&raw mut info).cast())? };
+    let max = unsafe { raw_shmctl(0, Command::ShmInfo.as_raw(), (&raw mut info).cast())? };
     Ok((max, info))
 }
 
@@ -640,18 +719,22 @@ pub fn shm_info() -> Result<(i32, ShmInfo), Errno> {
 pub fn shm_stat(index: i32) -> Result<(Id, Shmid64Ds), Errno> {
     let mut ds = Shmid64Ds::default();
     // SAFETY: SHM_STAT writes one Shmid64Ds, and `ds` is one.
-    let id = unsafe { raw_shmctl(index, Command::ShmStat, (&raw mut ds).cast())? };
+    let id = unsafe { raw_shmctl(index, Command::ShmStat.as_raw(), (&raw mut ds).cast())? };
     Ok((Id(id), ds))
 }
 
 /// `shmctl(index, SHM_STAT_ANY)`: [`shm_stat`] without the read-permission check
 /// (Linux 4.17; older kernels fail with `EINVAL`).
+///
+/// A segment's slot is the low bits of its id: 15 bits, or 24 when the kernel was
+/// booted with `ipcmni_extend` (Linux 5.6). Check that the returned id is the one you
+/// want: a slot is reused once its segment is gone.
 #[doc(alias = "shmctl")]
 #[doc(alias = "SHM_STAT_ANY")]
 pub fn shm_stat_any(index: i32) -> Result<(Id, Shmid64Ds), Errno> {
     let mut ds = Shmid64Ds::default();
     // SAFETY: SHM_STAT_ANY writes one Shmid64Ds, and `ds` is one.
-    let id = unsafe { raw_shmctl(index, Command::ShmStatAny, (&raw mut ds).cast())? };
+    let id = unsafe { raw_shmctl(index, Command::ShmStatAny.as_raw(), (&raw mut ds).cast())? };
     Ok((Id(id), ds))
 }
 
@@ -663,7 +746,7 @@ pub fn shm_stat_any(index: i32) -> Result<(Id, Shmid64Ds), Errno> {
 #[doc(alias = "SHM_LOCK")]
 pub fn shm_lock(id: Id) -> Result<(), Errno> {
     // SAFETY: SHM_LOCK uses no buffer.
-    unsafe { raw_shmctl(id.0, Command::Lock, core::ptr::null_mut())? };
+    unsafe { raw_shmctl(id.0, Command::Lock.as_raw(), core::ptr::null_mut())? };
     Ok(())
 }
 
@@ -672,7 +755,7 @@ pub fn shm_lock(id: Id) -> Result<(), Errno> {
 #[doc(alias = "SHM_UNLOCK")]
 pub fn shm_unlock(id: Id) -> Result<(), Errno> {
     // SAFETY: SHM_UNLOCK uses no buffer.
-    unsafe { raw_shmctl(id.0, Command::Unlock, core::ptr::null_mut())? };
+    unsafe { raw_shmctl(id.0, Command::Unlock.as_raw(), core::ptr::null_mut())? };
     Ok(())
 }
 

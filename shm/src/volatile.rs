@@ -6,6 +6,15 @@
 //! through `&[u8]`/`&mut [u8]`: its bytes are read (or written) with volatile accesses,
 //! each exactly once, one access per word or vector, into or out of private memory
 //! that the caller validates afterwards.
+//!
+//! # Safety
+//!
+//! Every function here is an `unsafe fn` whose caller vouches for two ranges: the
+//! shared one (mapped, and writable for the copies into it) and the private one
+//! (valid for the access, not overlapping). Inside, each access stays within those
+//! ranges by its index arithmetic, and the AVX variants run only after
+//! `is_x86_feature_detected!("avx")` said the CPU has it. No reference to shared
+//! memory is ever created.
 
 #![allow(unsafe_code)]
 

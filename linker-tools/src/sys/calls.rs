@@ -11,8 +11,8 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use super::Errno;
 use super::types::{
-    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
-    Timeval, UtsName, Whence,
+    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, PollFd, ProtFlags, Signal,
+    Timespec, Timeval, UtsName, Whence,
 };
 
 /// `AT_FDCWD`: the current working directory, for the `dirfd` of `*at` calls.
@@ -100,6 +100,13 @@ pub mod unchecked {
         ///
         /// `fds` must be valid for writes of two `i32`s; the caller owns the results.
         pub unsafe fn pipe2(fds: *mut i32, flags: OFlags) -> Result<()> = pipe2;
+        /// `poll(2)`: waits up to `timeout_ms` (`-1`: forever) for events on `nfds`
+        /// descriptors; returns how many have events.
+        ///
+        /// # Safety
+        ///
+        /// `fds` must be valid for reads and writes of `nfds` [`PollFd`]s.
+        pub unsafe fn poll(fds: *mut PollFd<'_>, nfds: u64, timeout_ms: i32) -> Result<usize> = poll;
         /// `fcntl(2)`: command `cmd` on `fd` with its third argument as a machine word.
         ///
         /// The safe [`pipe_size`](super::pipe_size) and
@@ -277,6 +284,17 @@ pub fn pipe2(flags: OFlags) -> Result<(OwnedFd, OwnedFd), Errno> {
     unsafe { unchecked::pipe2(fds.as_mut_ptr(), flags)? };
     // SAFETY: on success the kernel stored two new descriptors that nobody owns yet.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// `poll(2)` on a slice of [`PollFd`]s: waits up to `timeout_ms` milliseconds (`0`:
+/// never blocks, `-1`: forever) and returns how many have events; each one's
+/// [`revents`](PollFd::revents) says which.
+///
+/// Errors: `EINTR` (a signal arrived), `EINVAL` (more descriptors than
+/// `RLIMIT_NOFILE`), `ENOMEM`.
+pub fn poll(fds: &mut [PollFd<'_>], timeout_ms: i32) -> Result<usize, Errno> {
+    // SAFETY: a `&mut [PollFd]` is valid for reads and writes of its length.
+    unsafe { unchecked::poll(fds.as_mut_ptr(), fds.len() as u64, timeout_ms) }
 }
 
 /// `F_GETPIPE_SZ`.

@@ -69,8 +69,8 @@ pub use time::{
     set_vdso_routing, time, time_source,
 };
 pub use types::{
-    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, ProtFlags, Signal, Timespec,
-    Timeval, UtsName, Whence,
+    ClockId, FutexOp, MapFlags, Mode, MremapFlags, OFlags, Pid, PollFd, PollFlags, ProtFlags,
+    Signal, Timespec, Timeval, UtsName, Whence,
 };
 
 /// Decodes a raw kernel return value: `-4095..=-1` is `Err(errno)`, anything else `Ok`.

@@ -408,6 +408,66 @@ bitflags::bitflags! {
 
 flags_arg!(OFlags Mode ProtFlags MapFlags MremapFlags);
 
+bitflags::bitflags! {
+    /// The events of a `struct pollfd` (`POLL*`), asked for and reported.
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+    pub struct PollFlags: i16 {
+        /// `POLLIN`: data to read (a pidfd: the process has exited).
+        const IN = 0x1;
+        /// `POLLPRI`: urgent data.
+        const PRI = 0x2;
+        /// `POLLOUT`: writing will not block.
+        const OUT = 0x4;
+        /// `POLLERR`: an error condition (reported only).
+        const ERR = 0x8;
+        /// `POLLHUP`: hang-up (reported only).
+        const HUP = 0x10;
+        /// `POLLNVAL`: the descriptor is not open (reported only).
+        const NVAL = 0x20;
+        /// `POLLRDNORM`.
+        const RDNORM = 0x40;
+        /// `POLLRDBAND`.
+        const RDBAND = 0x80;
+        /// `POLLWRNORM`.
+        const WRNORM = 0x100;
+        /// `POLLWRBAND`.
+        const WRBAND = 0x200;
+        /// `POLLRDHUP`: the peer closed its writing end.
+        const RDHUP = 0x2000;
+    }
+}
+
+/// The kernel's `struct pollfd`: a borrowed descriptor, the events to wait for, and
+/// the events the kernel reports.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct PollFd<'fd> {
+    fd: i32,
+    events: i16,
+    revents: i16,
+    _borrow: core::marker::PhantomData<std::os::fd::BorrowedFd<'fd>>,
+}
+
+impl<'fd> PollFd<'fd> {
+    /// Waits for `events` on `fd`.
+    pub fn new(fd: std::os::fd::BorrowedFd<'fd>, events: PollFlags) -> Self {
+        use std::os::fd::AsRawFd;
+        PollFd {
+            fd: fd.as_raw_fd(),
+            events: events.bits(),
+            revents: 0,
+            _borrow: core::marker::PhantomData,
+        }
+    }
+
+    /// What the last `poll` reported for this descriptor.
+    pub fn revents(&self) -> PollFlags {
+        PollFlags::from_bits_retain(self.revents)
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<PollFd<'_>>() == 8);
+
 /// A `futex(2)` operation with its modifier bits.
 ///
 /// ```

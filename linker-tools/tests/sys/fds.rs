@@ -132,6 +132,7 @@ pub(crate) fn cases(t: &mut Table) {
     pipe2(t);
     pipe_sizes(t, &fx);
     vmsplice(t, &fx);
+    poll(t);
     bad_descriptors(t, &fx);
 }
 
@@ -1257,4 +1258,75 @@ fn bad_descriptors(t: &mut Table, fx: &Fixture) {
         libc,
         None,
     );
+}
+
+/// `poll` on pipe ends, empty and full, read and write, closed peer: the count and
+/// every `revents` agree with libc's and rustix's.
+fn poll(t: &mut Table) {
+    use sys::{PollFd, PollFlags};
+    // (name, write a byte first, close the writer, events asked of the read end)
+    let cases: [(&str, bool, bool, i16); 5] = [
+        ("poll: empty pipe, POLLIN", false, false, libc::POLLIN),
+        ("poll: a byte waiting, POLLIN", true, false, libc::POLLIN),
+        ("poll: writer closed, POLLIN", false, true, libc::POLLIN),
+        (
+            "poll: a byte, POLLIN|POLLPRI|POLLRDHUP",
+            true,
+            false,
+            libc::POLLIN | libc::POLLPRI | libc::POLLRDHUP,
+        ),
+        ("poll: nothing asked", true, false, 0),
+    ];
+    for (name, byte, close_w, events) in cases {
+        let prep = || {
+            let (r, w) = util::pipe(libc::O_CLOEXEC);
+            if byte {
+                assert_eq!(sys::write(w.as_fd(), b"x"), Ok(1));
+            }
+            (r, (!close_w).then_some(w))
+        };
+        let (r, _w) = prep();
+        let mut fds = [PollFd::new(r.as_fd(), PollFlags::from_bits_retain(events))];
+        let ours = sys::poll(&mut fds, 0).map(|n| (n, fds[0].revents().bits()));
+        let (r, _w) = prep();
+        let mut p = libc::pollfd {
+            fd: r.as_raw_fd(),
+            events,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let libc =
+            lc(i64::from(unsafe { libc::poll(&mut p, 1, 0) })).map(|n| (n as usize, p.revents));
+        let (r, _w) = prep();
+        let mut rfds = [rustix::event::PollFd::from_borrowed_fd(
+            r.as_fd(),
+            rustix::event::PollFlags::from_bits_retain(events as u16),
+        )];
+        let zero = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let rustix = rustix::event::poll(&mut rfds, Some(&zero))
+            .map(|n| (n, rfds[0].revents().bits() as i16));
+        t.case(name, Expect::Ok, ours, libc, Some(rustix));
+    }
+    // Writing end: POLLOUT when there is room.
+    let (r, w) = util::pipe(libc::O_CLOEXEC);
+    let mut fds = [PollFd::new(w.as_fd(), PollFlags::OUT)];
+    let ours = sys::poll(&mut fds, 0).map(|n| (n, fds[0].revents().bits()));
+    let mut p = libc::pollfd {
+        fd: w.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let libc = lc(i64::from(unsafe { libc::poll(&mut p, 1, 0) })).map(|n| (n as usize, p.revents));
+    t.case(
+        "poll: write end with room, POLLOUT",
+        Expect::Ok,
+        ours,
+        libc,
+        None,
+    );
+    drop(r);
 }

@@ -47,6 +47,7 @@ pub enum Address {
 /// # Ok::<(), shm::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[must_use = "options do nothing until a create_*/open_* call; each setter returns the changed options"]
 pub struct Options {
     capacity: usize,
     mode: Mode,
@@ -116,31 +117,8 @@ impl Options {
         self
     }
 
-    /// Creates a channel at `at` ([`Address::Key`], [`Address::Path`] or
-    /// [`Address::Private`]) and returns its sending end; another process opens the
-    /// receiving end with [`open_receiver`](Self::open_receiver).
-    pub fn create_sender(&self, at: &Address) -> Result<super::Sender> {
-        Ok(super::Sender::new(self.create(at, ROLE_SENDER)?))
-    }
-
-    /// Creates a channel at `at` and returns its receiving end.
-    pub fn create_receiver(&self, at: &Address) -> Result<super::Receiver> {
-        Ok(super::Receiver::new(self.create(at, ROLE_RECEIVER)?))
-    }
-
-    /// Opens the sending end of the channel at `at` ([`Address::Key`],
-    /// [`Address::Path`] or [`Address::Id`]), created by
-    /// [`create_receiver`](Self::create_receiver).
-    pub fn open_sender(&self, at: &Address) -> Result<super::Sender> {
-        Ok(super::Sender::new(self.open(at, ROLE_SENDER)?))
-    }
-
-    /// Opens the receiving end of the channel at `at`.
-    pub fn open_receiver(&self, at: &Address) -> Result<super::Receiver> {
-        Ok(super::Receiver::new(self.open(at, ROLE_RECEIVER)?))
-    }
-
-    fn create(&self, at: &Address, role: u32) -> Result<Endpoint> {
+    /// Creates the segment and writes the header for an endpoint in `role`.
+    pub(crate) fn create(&self, at: &Address, role: u32) -> Result<Endpoint> {
         let cap = self.capacity;
         if !cap.is_power_of_two() || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&cap) {
             return Err(Error::new(
@@ -199,7 +177,8 @@ impl Options {
         ))
     }
 
-    fn open(&self, at: &Address, role: u32) -> Result<Endpoint> {
+    /// Opens the segment at `at` and checks its header for an endpoint in `role`.
+    pub(crate) fn open(&self, at: &Address, role: u32) -> Result<Endpoint> {
         let seg = match at {
             Address::Key(key) => Segment::open(*key)?,
             Address::Path(path, proj) => Segment::open(ftok(path, *proj)?)?,

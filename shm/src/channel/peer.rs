@@ -14,12 +14,13 @@
 //! make signal 2 blind (an `ESRCH` when first opening the pidfd is ignored; signal 3
 //! remains) or, if it names another live process, report the channel gone when that
 //! process exits — no more than the peer could do by closing its end.
+//!
+//! No `unsafe` here: the pidfd is polled with the core's safe `sys::poll` over a
+//! slice of `PollFd`s.
 
-#![allow(unsafe_code)]
+use std::os::fd::{AsFd, OwnedFd};
 
-use std::os::fd::{AsRawFd, OwnedFd};
-
-use linker_tools::sys::{self, Errno, Pid, Signal};
+use linker_tools::sys::{self, Errno, Pid, PollFd, PollFlags, Signal};
 
 use super::layout::{OFF_CONSUMER_CLOSED, OFF_OPENER_PID, OFF_PRODUCER_CLOSED};
 use super::raw::Region;
@@ -29,8 +30,6 @@ linker_tools::sys! {
     fn membarrier(cmd: i32, flags: u32, cpu: i32) -> Result<i32> = membarrier;
     /// `pidfd_open(2)`: a descriptor for process `pid`.
     fn pidfd_open(pid: Pid, flags: u32) -> Result<OwnedFd> = pidfd_open;
-    /// `poll(2)`.
-    unsafe fn raw_poll(fds: *mut PollFd, nfds: u64, timeout_ms: i32) -> Result<u32> = poll;
 }
 
 const MEMBARRIER_CMD_QUERY: i32 = 0;
@@ -68,16 +67,6 @@ pub(crate) fn heavy_fence() {
         let _ = membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
     }
 }
-
-/// `struct pollfd`.
-#[repr(C)]
-struct PollFd {
-    fd: i32,
-    events: i16,
-    revents: i16,
-}
-
-const POLLIN: i16 = 1;
 
 /// What the last check found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,13 +161,9 @@ impl Watch {
     /// Whether the watched pid has exited (pidfd readable, or `ESRCH` without one).
     fn exited(&self) -> bool {
         if let Some(fd) = &self.pidfd {
-            let mut p = PollFd {
-                fd: fd.as_raw_fd(),
-                events: POLLIN,
-                revents: 0,
-            };
-            // SAFETY: `p` is one valid, writable pollfd; timeout 0 never blocks.
-            matches!(unsafe { raw_poll(&mut p, 1, 0) }, Ok(n) if n > 0 && p.revents & POLLIN != 0)
+            let mut p = [PollFd::new(fd.as_fd(), PollFlags::IN)];
+            // Timeout 0: never blocks.
+            matches!(sys::poll(&mut p, 0), Ok(n) if n > 0 && p[0].revents().contains(PollFlags::IN))
         } else if let Some(pid) = self.pid {
             sys::kill(pid, Signal::NONE) == Err(Errno::ESRCH)
         } else {

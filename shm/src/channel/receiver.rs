@@ -3,10 +3,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::endpoint::{Endpoint, Side, Wait, wait};
+use super::endpoint::{Address, Endpoint, Options, Side, Wait, wait};
 use super::layout::*;
 use super::raw::RingRead;
-use super::{Address, Options};
 use crate::error::Result;
 use crate::sysv::Id;
 use linker_tools::sys::Pid;
@@ -19,10 +18,24 @@ use linker_tools::sys::Pid;
 /// message it had committed, then [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone).
 /// Anything in the ring the protocol cannot produce is
 /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt), and the channel stays that way.
+#[must_use = "dropping a Receiver closes the channel's receiving end"]
 pub struct Receiver {
     ep: Endpoint,
     /// The next record's position (only this side knows it; published as `head`).
     head: u64,
+}
+
+/// Making the receiving end: the [`Options`] methods that return a [`Receiver`].
+impl Options {
+    /// Creates a channel at `at` and returns its receiving end.
+    pub fn create_receiver(&self, at: &Address) -> Result<Receiver> {
+        Ok(Receiver::new(self.create(at, ROLE_RECEIVER)?))
+    }
+
+    /// Opens the receiving end of the channel at `at`.
+    pub fn open_receiver(&self, at: &Address) -> Result<Receiver> {
+        Ok(Receiver::new(self.open(at, ROLE_RECEIVER)?))
+    }
 }
 
 impl Side for Receiver {

@@ -3,10 +3,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::endpoint::{Endpoint, Side, Wait, wait};
+use super::endpoint::{Address, Endpoint, Options, Side, Wait, wait};
 use super::layout::*;
 use super::raw::RingWrite;
-use super::{Address, Options};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sysv::Id;
 use linker_tools::sys::Pid;
@@ -20,12 +19,30 @@ use linker_tools::sys::Pid;
 ///
 /// Dropping the sender closes the channel: the receiver gets every message sent so far,
 /// then `PeerGone`.
+#[must_use = "dropping a Sender closes the channel's sending end"]
 pub struct Sender {
     ep: Endpoint,
     /// Where the next record goes (a stream position; only this side knows it).
     tail: u64,
     /// The receiver's position as last read from the header and validated.
     head: u64,
+}
+
+/// Making the sending end: the [`Options`] methods that return a [`Sender`].
+impl Options {
+    /// Creates a channel at `at` ([`Address::Key`], [`Address::Path`] or
+    /// [`Address::Private`]) and returns its sending end; another process opens the
+    /// receiving end with [`open_receiver`](Self::open_receiver).
+    pub fn create_sender(&self, at: &Address) -> Result<Sender> {
+        Ok(Sender::new(self.create(at, ROLE_SENDER)?))
+    }
+
+    /// Opens the sending end of the channel at `at` ([`Address::Key`],
+    /// [`Address::Path`] or [`Address::Id`]), created by
+    /// [`create_receiver`](Self::create_receiver).
+    pub fn open_sender(&self, at: &Address) -> Result<Sender> {
+        Ok(Sender::new(self.open(at, ROLE_SENDER)?))
+    }
 }
 
 impl Side for Sender {

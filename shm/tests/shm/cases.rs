@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use linker_tools::sys::{self, Errno, MapFlags, ProtFlags};
 use shm::sysv::{self, AtFlags, Command, GetFlags, HugePageSize, Shmid64Ds};
-use shm::{AttachOptions, ErrorKind, Id, Key, Mode, Segment};
+use shm::{Access, AttachOptions, ErrorKind, Id, Key, Mode, Segment};
 
 use crate::support::{
     self, Exit, NOBODY, Pipe, drop_privileges, finish_helper, fork, fork_ok, fresh_key, guard,
@@ -362,11 +362,21 @@ fn unprivileged_caller_gets_eacces() {
     fork_ok(move || {
         check!(10, drop_privileges().is_ok(), "drop privileges");
         check!(11, sys::geteuid() == NOBODY, "euid is nobody");
-        let err = Segment::open(key).unwrap_err();
+        // Opening asks for nothing, so it finds the segment; asking for access fails.
+        let opened = Segment::open(key);
+        check!(
+            22,
+            opened.as_ref().map(Segment::id) == Ok(id),
+            "open: {opened:?}"
+        );
+        let err = Segment::options()
+            .access(Access::READ | Access::WRITE)
+            .open(key)
+            .unwrap_err();
         check!(12, err.kind() == ErrorKind::PermissionDenied, "open: {err}");
         check!(13, err.errno() == Some(Errno::EACCES), "open errno: {err}");
         let expect = format!(
-            "permission denied opening segment key {key} (id {id}, size 4096, mode 0600, owner uid 0 gid 0)"
+            "permission denied opening segment key {key} for read and write (id {id}, size 4096, mode 0600, owner uid 0 gid 0)"
         );
         check!(
             14,
@@ -397,6 +407,12 @@ fn unprivileged_caller_gets_eacces() {
             21,
             err.kind() == ErrorKind::PermissionDenied,
             "set_mode: {err}"
+        );
+        // IPC_SET's own refusal (not the owner), not a failed read before it.
+        check!(
+            23,
+            err.errno() == Some(Errno::EPERM),
+            "set_mode errno: {err}"
         );
         0
     });
@@ -635,7 +651,15 @@ fn shm_remap_replaces_a_mapping() {
 }
 
 fn shm_exec_maps_executable() {
-    let seg = private(PAGE);
+    // SHM_EXEC needs execute permission (mode 0700 gives the owner it), unless the
+    // caller has CAP_IPC_OWNER.
+    let seg = guard(
+        Segment::options()
+            .size(PAGE)
+            .mode(Mode::from_bits_truncate(0o700))
+            .create_private()
+            .unwrap(),
+    );
     let map = seg.attach_with(&AttachOptions::new().exec(true)).unwrap();
     let plain = seg.attach_read_only().unwrap();
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();

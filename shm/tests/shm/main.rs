@@ -16,8 +16,10 @@
 //! `--list` lists them.
 
 mod cases;
+mod parity;
 #[path = "../support/runner.rs"]
 mod runner;
+mod source;
 mod support;
 
 use std::process::ExitCode;
@@ -29,7 +31,12 @@ fn main() -> ExitCode {
     runner::run(runner::TestMain {
         role_env: support::CHILD_ENV,
         child_main: helper_main,
-        cases: cases::ALL.to_vec(),
+        cases: cases::ALL
+            .iter()
+            .chain(parity::ALL)
+            .chain(source::ALL)
+            .copied()
+            .collect(),
         case_timeout: Duration::from_secs(20),
         leak_check,
         on_timeout: || {

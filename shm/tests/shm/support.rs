@@ -17,14 +17,35 @@ use shm::{Id, Key, RemoveOnDrop, Segment};
 
 linker_tools::sys! {
     /// `fork(2)`.
+    ///
+    /// # Safety
+    ///
+    /// The child gets a copy of every thread's memory but only the calling thread:
+    /// the process must have no other thread that could hold a lock the child needs,
+    /// and the child must not return into code that assumes the parent's state.
     unsafe fn raw_fork() -> Result<i32> = fork;
     /// `wait4(2)`.
+    ///
+    /// # Safety
+    ///
+    /// `status` must be null or valid for writing an `i32`, and `rusage` null or
+    /// valid for writing a `struct rusage`.
     unsafe fn raw_wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut c_void) -> Result<i32> = wait4;
-    /// `setresuid(2)`.
+    /// `setresuid(2)`: integers only, touches no memory.
     pub(crate) fn setresuid(r: u32, e: u32, s: u32) -> Result<()> = setresuid;
-    /// `setresgid(2)`.
+    /// `setresgid(2)`: integers only, touches no memory.
     pub(crate) fn setresgid(r: u32, e: u32, s: u32) -> Result<()> = setresgid;
+    /// `setgroups(2)`.
+    ///
+    /// # Safety
+    ///
+    /// `list` must be valid for reading `size` `gid_t`s (or null with `size` 0).
+    unsafe fn raw_setgroups(size: usize, list: *const u32) -> Result<()> = setgroups;
     /// `setrlimit(2)`.
+    ///
+    /// # Safety
+    ///
+    /// `limit` must be valid for reading a `struct rlimit` (two `u64`s).
     unsafe fn raw_setrlimit(resource: u32, limit: *const [u64; 2]) -> Result<()> = setrlimit;
 }
 
@@ -172,8 +193,11 @@ pub(crate) fn fork_ok(child: impl FnOnce() -> i32) {
     );
 }
 
-/// Drops to `nobody` (gid first, then uid, all three ids each).
+/// Drops to `nobody`: no supplementary groups (root's would still grant group
+/// access), then gid, then uid, all three ids each.
 pub(crate) fn drop_privileges() -> Result<(), Errno> {
+    // SAFETY: an empty list, read nowhere.
+    unsafe { raw_setgroups(0, core::ptr::null()) }?;
     setresgid(NOBODY, NOBODY, NOBODY)?;
     setresuid(NOBODY, NOBODY, NOBODY)
 }
